@@ -1,0 +1,183 @@
+"""The store interface every backend implements, and the engine-neutral query types.
+
+Handlers and commands build a :class:`SearchQuery` and call a :class:`Store`; they never
+see SQL or query DSL. One contract suite (``tests/index/test_store_contract.py``) runs
+unchanged against every backend.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from lurewatch.record import Ad, Decision, ReviewState
+
+FACET_FIELDS = ("label", "indicator", "language", "source", "country", "review_state")
+TREND_SPLITS = ("label", "indicator", "country", "sector", "source", "language")
+PIVOT_KINDS = ("phone", "handle", "email", "employer", "cluster")
+# Highlights mark matches with these private-use characters, never with HTML: the text is
+# crawled and hostile, so the web application escapes it first and then turns the marks
+# into <mark> elements.
+HIGHLIGHT_START = "\ue000"
+HIGHLIGHT_END = "\ue001"
+Interval = Literal["day", "week", "month"]
+SortOrder = Literal["score", "age", "newest", "relevance"]
+
+
+class StoreError(Exception):
+    """The store could not do what was asked."""
+
+
+class ConflictError(StoreError):
+    """A review write was based on a stale version of the record and was refused."""
+
+    def __init__(self, record_id: str, expected: int, actual: int | None) -> None:
+        super().__init__(
+            f"record {record_id} was changed by someone else "
+            f"(you saw version {expected}, it is now {actual})"
+        )
+        self.record_id = record_id
+        self.expected = expected
+        self.actual = actual
+
+
+class NotFoundError(StoreError):
+    """No record has that id."""
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Filters shared by search, facets, trends and exports. Empty means 'any'."""
+
+    labels: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    review_states: tuple[str, ...] = ()
+    posted_from: datetime | None = None
+    posted_to: datetime | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    phones: tuple[str, ...] = ()
+    handles: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    employers: tuple[str, ...] = ()
+    cluster_ids: tuple[str, ...] = ()
+
+
+NO_FILTERS = SearchFilters()
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    sort: SortOrder = "relevance"
+    size: int = 20
+    offset: int = 0
+    facets: tuple[str, ...] = FACET_FIELDS
+    highlight: bool = True
+
+
+@dataclass
+class Hit:
+    record: Ad
+    highlights: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrendBucket:
+    period: str  # ISO date of the bucket's start
+    key: str
+    count: int
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One attempt to change a record's review state, kept whether it succeeded or not."""
+
+    record_id: str
+    actor: str
+    action: str
+    outcome: Literal["applied", "conflict"]
+    from_version: int
+    state: str
+    note: str
+    at: datetime
+
+
+class Store(abc.ABC):
+    """Where records live: upsert, get, search, aggregate, review."""
+
+    @abc.abstractmethod
+    def upsert(self, records: Iterable[Ad]) -> UpsertResult:
+        """Insert or update records by id. Re-upserting an unchanged record changes nothing;
+        review state and decisions already stored are never overwritten by crawl data."""
+
+    @abc.abstractmethod
+    def get(self, record_id: str) -> Ad | None: ...
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    @abc.abstractmethod
+    def trends(self, filters: SearchFilters, split_by: str,
+               interval: Interval = "week") -> list[TrendBucket]:
+        """Counts per time bucket (by ``posted_at``, else ``fetched_at``) and split value."""
+
+    @abc.abstractmethod
+    def decide(self, record_id: str, decision: Decision, expected_version: int) -> Ad:
+        """Apply a review decision if the record is still at ``expected_version``;
+        otherwise raise :class:`ConflictError`. Both outcomes go to the history."""
+
+    @abc.abstractmethod
+    def history(self, record_id: str) -> list[HistoryEntry]: ...
+
+    @abc.abstractmethod
+    def scan(self, filters: SearchFilters = NO_FILTERS,
+             batch_size: int = 500) -> Iterator[Ad]:
+        """Every record that matches, in a stable order, for exports and rebuilds."""
+
+    @abc.abstractmethod
+    def count(self, filters: SearchFilters = NO_FILTERS) -> int: ...
+
+    def pivot(self, kind: str, value: str, size: int = 100) -> SearchResult:
+        """All records sharing one phone, handle, e-mail, employer or cluster, oldest first."""
+        if kind not in PIVOT_KINDS:
+            raise StoreError(f"unknown pivot {kind!r}; expected one of {', '.join(PIVOT_KINDS)}")
+        by_kind = {"phone": "phones", "handle": "handles", "email": "emails",
+                   "employer": "employers", "cluster": "cluster_ids"}
+        filters = SearchFilters(**{by_kind[kind]: (value,)})
+        return self.search(SearchQuery(filters=filters, sort="age", size=size, facets=()))
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; a no-op where there are none."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+REVIEW_STATES = tuple(s.value for s in ReviewState)

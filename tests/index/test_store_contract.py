@@ -1,0 +1,272 @@
+"""The store contract: every backend passes these tests unchanged."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from index.base import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    ConflictError,
+    NotFoundError,
+    SearchFilters,
+    SearchQuery,
+    Store,
+)
+from lurewatch.record import Ad, Contacts, Decision, Indicator, Label, ReviewState, Span
+
+BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+
+def make_ad(n: int, **fields: object) -> Ad:
+    defaults: dict[str, object] = {
+        "source": "sample-board",
+        "url": f"https://jobs.example.my/ads/{n}",
+        "title": f"Kerja kilang {n}",
+        "text": "Kerja kilang di Johor, gaji RM1800 sebulan, hubungi pejabat.",
+        "language": "ms",
+        "country": "MY",
+        "posted_at": BASE + timedelta(days=n),
+        "risk_label": Label.legitimate,
+        "risk_score": 0.1,
+        "model_version": "test-1",
+    }
+    defaults.update(fields)
+    return Ad(**defaults)  # type: ignore[arg-type]
+
+
+def tip_ad(n: int, **fields: object) -> Ad:
+    text = ("Cari gadis cantik umur 18-25 kerja karaoke KL, gaji RM8000, tiket ditanggung."
+            " WA sahaja.")
+    defaults: dict[str, object] = {
+        "title": "Kerja mudah gaji besar",
+        "text": text,
+        "risk_label": Label.deceptive_recruitment,
+        "risk_score": 0.9,
+        "contacts": Contacts(phones=["+60123456789"], whatsapp=["+60123456789"]),
+        "indicators": [
+            Indicator(id="targets_women_girls", score=0.8,
+                      spans=[Span(start=5, end=16, text=text[5:16])]),
+            Indicator(id="high_risk_sector", score=0.7),
+        ],
+    }
+    defaults.update(fields)
+    return make_ad(n, **defaults)
+
+
+def ids(result: object) -> set[str]:
+    return {hit.record.id for hit in result.hits}  # type: ignore[attr-defined]
+
+
+def test_upsert_then_get_round_trips(store: Store) -> None:
+    ad = tip_ad(1)
+    result = store.upsert([ad])
+    assert result.created == 1
+    got = store.get(ad.id)
+    assert got is not None
+    assert got.model_dump(exclude={"fetched_at"}) == ad.model_dump(exclude={"fetched_at"})
+    assert store.get("no-such-id") is None
+
+
+def test_reupsert_changes_nothing(store: Store) -> None:
+    ad = tip_ad(1)
+    store.upsert([ad])
+    refetched = ad.model_copy(update={"fetched_at": ad.fetched_at + timedelta(hours=5)})
+    result = store.upsert([ad, refetched])
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
+    assert store.count() == 1
+    got = store.get(ad.id)
+    assert got is not None and got.review_version == 0
+
+
+def test_changed_content_updates_but_keeps_review_work(store: Store) -> None:
+    ad = tip_ad(1)
+    store.upsert([ad])
+    store.decide(ad.id, Decision(reviewer="aisyah", state=ReviewState.confirmed_tip), 0)
+    edited = ad.model_copy(update={"text": ad.text + " Segera!", "content_hash": ""})
+    edited = Ad.model_validate(edited.model_dump())  # re-derive the content hash
+    assert store.upsert([edited]).updated == 1
+    got = store.get(ad.id)
+    assert got is not None
+    assert got.text.endswith("Segera!")
+    assert got.review_state == ReviewState.confirmed_tip
+    assert got.review_version == 1
+    assert [d.reviewer for d in got.decisions] == ["aisyah"]
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("招聘女服务员，月薪8000，包吃包住，无需经验", "女服务员"),
+        ("招聘女服务员，月薪8000，包吃包住，无需经验", "包住"),  # two characters
+        ("รับสมัครพนักงานนวดหญิง รายได้ดี ที่พักฟรี", "พนักงานนวด"),
+        ("မလေးရှားမှာ စက်ရုံအလုပ် လစာကောင်း ပတ်စပို့မလို", "စက်ရုံအလုပ်"),
+        ("ត្រូវការបុគ្គលិកបម្រើអតិថិជន ប្រាក់ខែខ្ពស់", "បុគ្គលិក"),
+        ("Lowongan kerja pabrik di Malaysia, gaji besar", "pabrik"),
+    ],
+)
+def test_full_text_finds_words_in_unspaced_scripts(store: Store, text: str, word: str) -> None:
+    target, other = make_ad(1, text=text), make_ad(2)
+    store.upsert([target, other])
+    result = store.search(SearchQuery(text=word))
+    assert ids(result) == {target.id}
+    assert result.total == 1
+
+
+def test_search_highlights_matches_with_marks(store: Store) -> None:
+    ad = tip_ad(1)
+    store.upsert([ad])
+    hit = store.search(SearchQuery(text="karaoke")).hits[0]
+    fragments = " ".join(hit.highlights.get("text", []))
+    assert f"{HIGHLIGHT_START}karaoke{HIGHLIGHT_END}" in fragments
+
+
+def test_search_is_case_insensitive_and_needs_every_term(store: Store) -> None:
+    a = make_ad(1, text="Kilang elektronik Penang perlukan operator")
+    b = make_ad(2, text="Kilang perabot Johor perlukan operator")
+    store.upsert([a, b])
+    assert ids(store.search(SearchQuery(text="KILANG penang"))) == {a.id}
+    assert ids(store.search(SearchQuery(text="operator"))) == {a.id, b.id}
+
+
+def test_filters_and_facets(store: Store) -> None:
+    legit = make_ad(1)
+    tip = tip_ad(2)
+    som = make_ad(3, risk_label=Label.smuggling_offer, risk_score=0.8, language="my",
+                  country="MM", source="tg-channel",
+                  indicators=[Indicator(id="no_passport_needed", score=0.9)])
+    thai = make_ad(4, language="th", country="TH", risk_score=0.3)
+    store.upsert([legit, tip, som, thai])
+
+    def found(**filters: object) -> set[str]:
+        query = SearchQuery(filters=SearchFilters(**filters), size=50)  # type: ignore[arg-type]
+        return ids(store.search(query))
+
+    assert found(labels=("deceptive_recruitment", "smuggling_offer")) == {tip.id, som.id}
+    assert found(indicators=("no_passport_needed",)) == {som.id}
+    assert found(languages=("th",)) == {thai.id}
+    assert found(sources=("tg-channel",)) == {som.id}
+    assert found(countries=("MY",)) == {legit.id, tip.id}
+    assert found(score_min=0.5) == {tip.id, som.id}
+    assert found(score_min=0.2, score_max=0.5) == {thai.id}
+    assert found(posted_from=BASE + timedelta(days=2), posted_to=BASE + timedelta(days=3)) == {
+        tip.id, som.id}
+    assert found(review_states=("unreviewed",)) == {legit.id, tip.id, som.id, thai.id}
+
+    result = store.search(SearchQuery(size=0))
+    assert result.total == 4
+    assert result.facets["label"] == {"legitimate": 2, "deceptive_recruitment": 1,
+                                      "smuggling_offer": 1}
+    assert result.facets["language"] == {"ms": 2, "my": 1, "th": 1}
+    assert result.facets["indicator"] == {"targets_women_girls": 1, "high_risk_sector": 1,
+                                          "no_passport_needed": 1}
+    assert result.facets["review_state"] == {"unreviewed": 4}
+    narrowed = store.search(SearchQuery(filters=SearchFilters(countries=("MY",)), size=0))
+    assert narrowed.facets["label"] == {"legitimate": 1, "deceptive_recruitment": 1}
+
+
+def test_sort_by_score_and_by_age(store: Store) -> None:
+    ads = [make_ad(n, risk_score=score) for n, score in ((1, 0.5), (2, 0.9), (3, 0.2))]
+    store.upsert(ads)
+    by_score = store.search(SearchQuery(sort="score", facets=()))
+    assert [h.record.risk_score for h in by_score.hits] == [0.9, 0.5, 0.2]
+    by_age = store.search(SearchQuery(sort="age", facets=()))
+    assert [h.record.id for h in by_age.hits] == [a.id for a in ads]
+    page = store.search(SearchQuery(sort="age", size=1, offset=1, facets=()))
+    assert [h.record.id for h in page.hits] == [ads[1].id]
+
+
+def test_trends_by_week_and_split(store: Store) -> None:
+    ads = [tip_ad(0), tip_ad(1), make_ad(8), tip_ad(9)]  # weeks of 2 Mar and 9 Mar
+    store.upsert(ads)
+    buckets = {(b.period[:10], b.key): b.count
+               for b in store.trends(SearchFilters(), split_by="label", interval="week")}
+    assert buckets == {
+        ("2026-03-02", "deceptive_recruitment"): 2,
+        ("2026-03-09", "legitimate"): 1,
+        ("2026-03-09", "deceptive_recruitment"): 1,
+    }
+    by_indicator = store.trends(SearchFilters(labels=("deceptive_recruitment",)),
+                                split_by="indicator", interval="month")
+    assert {(b.key, b.count) for b in by_indicator} == {("targets_women_girls", 3),
+                                                         ("high_risk_sector", 3)}
+
+
+def test_decide_applies_and_refuses_stale_writes(store: Store) -> None:
+    ad = tip_ad(1)
+    store.upsert([ad])
+    first = Decision(reviewer="aisyah", state=ReviewState.confirmed_tip, note="classic lure",
+                     indicators_added=["passport_retained"],
+                     indicators_removed=["high_risk_sector"])
+    decided = store.decide(ad.id, first, expected_version=0)
+    assert decided.review_state == ReviewState.confirmed_tip
+    assert decided.review_version == 1
+    assert "passport_retained" in decided.indicator_ids()
+    assert "high_risk_sector" not in decided.indicator_ids()
+    with pytest.raises(ConflictError):
+        store.decide(ad.id, Decision(reviewer="budi", state=ReviewState.dismissed_legitimate), 0)
+    got = store.get(ad.id)
+    assert got is not None and got.review_state == ReviewState.confirmed_tip
+    history = store.history(ad.id)
+    assert [(h.actor, h.outcome) for h in history] == [("aisyah", "applied"), ("budi", "conflict")]
+    assert store.search(SearchQuery(filters=SearchFilters(
+        review_states=("confirmed_tip",)))).total == 1
+    with pytest.raises(NotFoundError):
+        store.decide("missing", first, 0)
+
+
+def test_concurrent_decisions_one_wins_one_conflicts(store: Store) -> None:
+    ad = tip_ad(1)
+    store.upsert([ad])
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def review(name: str, state: ReviewState) -> None:
+        barrier.wait()
+        try:
+            store.decide(ad.id, Decision(reviewer=name, state=state), expected_version=0)
+            outcomes[name] = "applied"
+        except ConflictError:
+            outcomes[name] = "conflict"
+
+    threads = [threading.Thread(target=review, args=("aisyah", ReviewState.confirmed_tip)),
+               threading.Thread(target=review, args=("budi", ReviewState.dismissed_legitimate))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == ["applied", "conflict"]
+    winner = next(name for name, outcome in outcomes.items() if outcome == "applied")
+    got = store.get(ad.id)
+    assert got is not None and got.review_version == 1
+    assert [d.reviewer for d in got.decisions] == [winner]
+    assert sorted((h.actor, h.outcome) for h in store.history(ad.id)) == sorted(
+        outcomes.items())
+
+
+def test_pivots_on_shared_contacts_employer_and_cluster(store: Store) -> None:
+    a = tip_ad(1, employer="Maju Jaya Sdn. Bhd.", cluster_id="c1",
+               contacts=Contacts(phones=["+60123456789"], telegram=["@kerjamudah"]))
+    b = tip_ad(2, employer="MAJU JAYA", cluster_id="c1",
+               contacts=Contacts(phones=["+60123456789"], emails=["HR@majujaya.example"]))
+    c = make_ad(3, employer="Other Co", contacts=Contacts(emails=["hr@majujaya.example"]))
+    store.upsert([a, b, c])
+    assert ids(store.pivot("phone", "+60123456789")) == {a.id, b.id}
+    assert ids(store.pivot("handle", "telegram:@kerjamudah")) == {a.id}
+    assert ids(store.pivot("email", "hr@majujaya.example")) == {b.id, c.id}
+    assert ids(store.pivot("employer", "Maju Jaya")) == {a.id, b.id}
+    assert ids(store.pivot("cluster", "c1")) == {a.id, b.id}
+    assert [h.record.id for h in store.pivot("phone", "+60123456789").hits] == [a.id, b.id]
+
+
+def test_scan_and_count(store: Store) -> None:
+    ads = [make_ad(n) for n in range(25)] + [tip_ad(100)]
+    store.upsert(ads)
+    assert store.count() == 26
+    assert store.count(SearchFilters(labels=("deceptive_recruitment",))) == 1
+    scanned = [ad.id for ad in store.scan(batch_size=7)]
+    assert sorted(scanned) == sorted(ad.id for ad in ads)
+    assert len(scanned) == len(set(scanned))
