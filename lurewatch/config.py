@@ -238,7 +238,7 @@ def _read_yaml_mapping(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+        raise ConfigError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -251,7 +251,8 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        where = os.environ.get("LUREWATCH_CONFIG", "configuration")
+        config_file = os.environ.get("LUREWATCH_CONFIG", str(DEFAULT_CONFIG_FILE))
+        where = f"settings ({config_file} or LUREWATCH_* environment)"
         raise ConfigError(describe_validation_error(exc, where)) from exc
 
 

@@ -1,0 +1,3 @@
+"""Mounts every component's commands on the ``lurewatch`` app (imports only)."""
+
+from lurewatch import core_commands  # noqa: F401  demo, search, show, serve stubs
