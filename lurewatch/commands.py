@@ -1,3 +1,4 @@
 """Mounts every component's commands on the ``lurewatch`` app (imports only)."""
 
 from lurewatch import core_commands  # noqa: F401  demo, search, show, serve stubs
+from lurewatch.monitor import commands as monitor_commands  # noqa: F401  monitor, status

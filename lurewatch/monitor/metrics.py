@@ -1,0 +1,65 @@
+"""Prometheus metrics of the monitor process, with the official ``prometheus-client``.
+
+All metrics live in one registry, :data:`REGISTRY`. The monitor serves it on
+``monitor.metrics_host:metrics_port`` (:func:`serve_metrics`); the review application
+can mount :func:`metrics_app` under ``/metrics`` of its own server instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    make_asgi_app,
+    start_http_server,
+)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+CRAWLS = Counter("lurewatch_crawls", "Crawls run, by source and outcome",
+                 ["source", "outcome"], registry=REGISTRY)
+CRAWL_PAGES = Counter("lurewatch_crawl_pages", "Pages fetched by crawls", ["source"],
+                      registry=REGISTRY)
+CRAWL_RECORDS = Counter("lurewatch_crawl_records",
+                        "Records from crawls, by source and what became of them (new,"
+                        " already_seen, stored, rejected)", ["source", "kind"],
+                        registry=REGISTRY)
+CRAWL_DURATION = Histogram("lurewatch_crawl_duration_seconds", "Duration of one crawl",
+                           ["source"], buckets=(1, 5, 15, 60, 300, 900, 3600),
+                           registry=REGISTRY)
+SOURCE_HEALTH = Gauge("lurewatch_source_health",
+                      "Health after the latest crawl: 1 healthy, 0.5 degraded, 0 unhealthy",
+                      ["source"], registry=REGISTRY)
+RECORDS_BY_LABEL = Gauge("lurewatch_records", "Records in the store, by risk label",
+                         ["label"], registry=REGISTRY)
+SCORING_LATENCY = Histogram("lurewatch_scoring_latency_seconds",
+                            "Seconds spent scoring one batch of records",
+                            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30), registry=REGISTRY)
+QUEUE_LENGTH = Gauge("lurewatch_queue_length",
+                     "Crawls due and waiting for a free slot, plus requests waiting in the"
+                     " scrapy-redis queues when Redis is configured", registry=REGISTRY)
+STORE_WRITE_ERRORS = Counter("lurewatch_store_write_errors",
+                             "Records the store failed to write", ["source"], registry=REGISTRY)
+SPOOL_BYTES = Gauge("lurewatch_spool_bytes",
+                    "Size of the store's write spool (records waiting for the search engine)",
+                    registry=REGISTRY)
+ALERTS = Counter("lurewatch_alerts", "Alerts raised, by rule", ["rule"], registry=REGISTRY)
+ALERT_DELIVERIES = Counter("lurewatch_alert_deliveries", "Alert deliveries by channel and outcome",
+                           ["channel", "outcome"], registry=REGISTRY)
+
+HEALTH_VALUE = {"healthy": 1.0, "degraded": 0.5, "unhealthy": 0.0}
+
+
+def serve_metrics(host: str, port: int) -> int:
+    """Serve ``/metrics`` from a background thread; returns the port (useful with port 0)."""
+    server, _thread = start_http_server(port, addr=host, registry=REGISTRY)
+    return int(server.server_address[1])
+
+
+def metrics_app() -> Any:
+    """An ASGI app serving :data:`REGISTRY`, for ``app.mount("/metrics", metrics_app())``."""
+    return make_asgi_app(registry=REGISTRY)

@@ -1,0 +1,369 @@
+"""The long-lived monitor: APScheduler starts each source's crawl when it is due.
+
+- One job per source (interval or cron from ``sources.yaml``), ``max_instances=1`` so a
+  source is never crawled twice at once, ``coalesce=True`` and no misfire limit so runs
+  missed while busy collapse into one crawl.
+- After downtime the monitor looks at each source's last finished crawl in its database:
+  a source that is overdue is crawled once, right away, not once per missed slot.
+- At most ``monitor.max_concurrent_crawls`` crawls run together; when more are due the
+  higher ``priority`` goes first.
+- With ``crawl.redis_url`` set, a Redis lock per source lets several monitor processes
+  share the sources: a source is crawled by whoever takes its lock, and not again by
+  another monitor until half its interval has passed.
+- On SIGTERM or SIGINT no new crawl starts, crawls waiting for a slot give up, and the
+  running crawls finish and are recorded before the process exits.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import redis
+from apscheduler.events import (
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from index.base import SearchQuery, Store
+from lurewatch.config import ConfigError, Settings, Source
+from lurewatch.monitor import metrics
+from lurewatch.monitor.alerts import Alerter
+from lurewatch.monitor.health import CrawlCounts, assess
+from lurewatch.monitor.state import MonitorState, utcnow
+
+log = logging.getLogger(__name__)
+
+CrawlFunction = Callable[[Source, Settings, Store], CrawlCounts]
+
+
+def crawl_source(source: Source, settings: Settings, store: Store) -> CrawlCounts:
+    """Crawl one source with the project's crawler and return its counts."""
+    from crawlers.run import crawl
+
+    stats = crawl([source], settings, store=store)
+    return counts_from_stats(stats.to_dict(), source.name)
+
+
+def counts_from_stats(stats: dict[str, Any], source: str) -> CrawlCounts:
+    """The crawler's per-source summary in the monitor's terms."""
+    per_source = stats.get("sources", {}).get(source, {})
+    return CrawlCounts.from_dict(per_source)
+
+
+def trigger_for(source: Source, settings: Settings) -> BaseTrigger:
+    """The source's schedule: ``interval_override_seconds`` if set (tests, demos), else its
+    cron expression, else its interval, else ``monitor.default_interval_minutes``."""
+    override = settings.monitor.interval_override_seconds
+    if override is not None:
+        return IntervalTrigger(seconds=override)
+    if source.cron:
+        try:
+            return CronTrigger.from_crontab(source.cron, timezone="UTC")
+        except ValueError as exc:
+            raise ConfigError(f"sources.{source.name}.cron: {source.cron!r}: {exc}") from exc
+    minutes = source.interval_minutes or settings.monitor.default_interval_minutes
+    return IntervalTrigger(minutes=minutes)
+
+
+def period_of(trigger: BaseTrigger, now: datetime) -> timedelta:
+    """Time between two consecutive runs of ``trigger`` from ``now``."""
+    if isinstance(trigger, IntervalTrigger):
+        return trigger.interval
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
+    return (second - first) if first and second else timedelta(hours=1)
+
+
+def first_run_time(trigger: BaseTrigger, last_finished: datetime | None,
+                   now: datetime) -> datetime:
+    """Now if the source is overdue (never crawled, or a run fell due since its last
+    crawl): one catch-up crawl, however many were missed. Else its next regular time."""
+    if last_finished is None:
+        return now
+    if isinstance(trigger, IntervalTrigger):
+        return max(now, last_finished + trigger.interval)
+    due = trigger.get_next_fire_time(None, last_finished)
+    if due is None or due <= now:
+        return now
+    return due
+
+
+class CrawlSlots:
+    """At most ``size`` crawls at once; waiting crawls start highest priority first."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: list[tuple[int, int]] = []
+        self._order = itertools.count()
+        self._condition = threading.Condition()
+        self._closed = False
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def acquire(self, priority: int) -> bool:
+        """Wait for a slot; False if the slots were closed (shutting down) meanwhile."""
+        ticket = (-priority, next(self._order))
+        with self._condition:
+            heapq.heappush(self._waiting, ticket)
+            while not self._closed and not (self._free > 0 and self._waiting[0] == ticket):
+                self._condition.wait()
+            self._waiting.remove(ticket)
+            heapq.heapify(self._waiting)
+            if self._closed:
+                self._condition.notify_all()
+                return False
+            self._free -= 1
+            self._condition.notify_all()
+            return True
+
+    def release(self) -> None:
+        with self._condition:
+            self._free += 1
+            self._condition.notify_all()
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+
+@dataclass
+class RedisLease:
+    lock: Any
+    finished_key: str
+    client: redis.Redis
+
+    def release(self) -> None:
+        self.client.set(self.finished_key, str(time.time()))
+        try:
+            self.lock.release()
+        except redis.exceptions.LockError:
+            log.warning("the Redis lock %s expired before the crawl finished", self.lock.name)
+
+
+class RedisCrawlLocks:
+    """Per-source locks in Redis, so several monitors never crawl one source at once, and
+    a source crawled by one monitor is not crawled again by another straight after."""
+
+    def __init__(self, url: str, ttl_seconds: int) -> None:
+        self.client = redis.Redis.from_url(url)
+        self.ttl_seconds = ttl_seconds
+
+    def try_acquire(self, source: str, min_gap: timedelta) -> RedisLease | None:
+        lock = self.client.lock(f"lurewatch:monitor:crawl:{source}", timeout=self.ttl_seconds,
+                                blocking=False)
+        if not lock.acquire():
+            return None
+        finished_key = f"lurewatch:monitor:finished:{source}"
+        last = self.client.get(finished_key)
+        if last is not None and time.time() - float(last) < min_gap.total_seconds():
+            lock.release()
+            return None
+        return RedisLease(lock, finished_key, self.client)
+
+    def queued_requests(self) -> int:
+        """Requests waiting in scrapy-redis queues (keys ``<spider>:requests``)."""
+        total = 0
+        for key in self.client.scan_iter(match="*:requests", count=100):
+            kind = self.client.type(key)
+            if kind == b"zset":
+                total += int(self.client.zcard(key))
+            elif kind == b"list":
+                total += int(self.client.llen(key))
+        return total
+
+
+class Monitor:
+    """Schedules crawls of ``sources``, judges their health, raises and sends alerts."""
+
+    def __init__(self, settings: Settings, sources: list[Source], store: Store, *,
+                 crawl: CrawlFunction = crawl_source, state: MonitorState | None = None,
+                 alerter: Alerter | None = None) -> None:
+        if not sources:
+            raise ConfigError("no enabled sources to monitor")
+        self.settings = settings
+        self.sources = {source.name: source for source in sources}
+        self.store = store
+        self.crawl = crawl
+        self.state = state or MonitorState.for_settings(settings)
+        self.alerter = alerter or Alerter(settings, self.state, store)
+        self.slots = CrawlSlots(settings.monitor.max_concurrent_crawls)
+        self.locks = (RedisCrawlLocks(settings.crawl.redis_url, settings.monitor.lock_ttl_seconds)
+                      if settings.crawl.redis_url else None)
+        self.triggers = {name: trigger_for(s, settings) for name, s in self.sources.items()}
+        self.stopping = threading.Event()
+        self._alert_lock = threading.Lock()  # one thread at a time raises and sends alerts
+        self.scheduler = BackgroundScheduler(
+            timezone="UTC",
+            # Every due source gets a thread, so waiting for a slot is ordered by priority.
+            executors={"default": ThreadPoolExecutor(len(sources) + 1)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
+        self.scheduler.add_listener(self._note_next_run, EVENT_JOB_SUBMITTED
+                                    | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        abandoned = self.state.mark_abandoned_runs()
+        if abandoned:
+            log.warning("%d crawl(s) of an earlier monitor never finished; marked interrupted",
+                        abandoned)
+        now = utcnow()
+        # Sources due together start in priority order (the slots keep that order later).
+        by_priority = sorted(self.sources.values(), key=lambda s: -s.priority)
+        for rank, source in enumerate(by_priority):
+            trigger = self.triggers[source.name]
+            start = first_run_time(trigger, self.state.last_finished_at(source.name), now)
+            if start <= now:
+                start = now + timedelta(milliseconds=50 * rank)
+            self.scheduler.add_job(self.run_source, trigger=trigger, args=[source.name],
+                                   id=source.name, name=f"crawl {source.name}",
+                                   next_run_time=start)
+            self.state.set_next_run(source.name, start)
+        self.scheduler.add_job(self.check_alerts, IntervalTrigger(
+            seconds=self.settings.monitor.alert_check_seconds), id="alerts",
+            name="alert rules and deliveries", next_run_time=now)
+        self.scheduler.start()
+        log.info("monitoring %d sources", len(self.sources))
+
+    def stop(self) -> None:
+        """Start no new crawl, let waiting ones give up, wait for running ones to finish."""
+        self.stopping.set()
+        self.slots.close()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.state.clear_schedule()
+        log.info("monitor stopped")
+
+    def run_until_signalled(self) -> None:
+        """Block until SIGTERM or SIGINT, then :meth:`stop`."""
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("%s received: finishing running crawls", signal.Signals(signum).name)
+            self.stopping.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            while not self.stopping.wait(1.0):
+                pass
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _note_next_run(self, event: JobEvent) -> None:
+        if event.job_id in self.sources:
+            job = self.scheduler.get_job(event.job_id)
+            self.state.set_next_run(event.job_id, job.next_run_time if job else None)
+
+    # --- one crawl ----------------------------------------------------------------------
+
+    def run_source(self, name: str) -> None:
+        """The scheduled job: one crawl of one source, judged, recorded and alerted on."""
+        source = self.sources[name]
+        if self.stopping.is_set() or not self.slots.acquire(source.priority):
+            return
+        try:
+            lease = None
+            if self.locks is not None:
+                gap = period_of(self.triggers[name], utcnow()) / 2
+                lease = self.locks.try_acquire(name, gap)
+                if lease is None:
+                    log.info("%s: crawled by another monitor; skipped", name)
+                    return
+            try:
+                self._crawl_and_judge(source)
+            finally:
+                if lease is not None:
+                    lease.release()
+        finally:
+            self.slots.release()
+        self._after_crawl(name)
+
+    def _crawl_and_judge(self, source: Source) -> None:
+        run_id = self.state.start_run(source.name)
+        started = time.monotonic()
+        try:
+            counts = self.crawl(source, self.settings, self.store)
+        except Exception as exc:  # a broken crawl is a finding about the source, not a crash
+            log.exception("%s: crawl failed", source.name)
+            metrics.CRAWLS.labels(source=source.name, outcome="failed").inc()
+            metrics.SOURCE_HEALTH.labels(source=source.name).set(0)
+            self.state.finish_run(run_id, outcome="failed", counts={}, health="unhealthy",
+                                  problems=[f"crawl failed: {type(exc).__name__}: {exc}"[:300]],
+                                  error=str(exc)[:1000])
+            return
+        if not counts.duration_seconds:
+            counts = CrawlCounts.from_dict({**counts.to_dict(),
+                                            "duration_seconds": time.monotonic() - started})
+        limits = self.settings.monitor.health
+        history = [CrawlCounts.from_dict(run.counts)
+                   for run in self.state.recent_runs(source.name, limits.history_runs + 1)
+                   if run.id != run_id and run.outcome == "ok"][: limits.history_runs]
+        report = assess(counts, history, limits)
+        self.state.finish_run(run_id, outcome="ok", counts=counts.to_dict(),
+                              health=report.health, problems=report.problems)
+        self._count(source.name, counts, report.health)
+        level = logging.INFO if report.health == "healthy" else logging.WARNING
+        log.log(level, "%s: %d pages, %d records (%d new), %s%s", source.name,
+                counts.pages_fetched, counts.records_extracted, counts.new, report.health,
+                f": {'; '.join(report.problems)}" if report.problems else "")
+
+    def _count(self, name: str, counts: CrawlCounts, health: str) -> None:
+        metrics.CRAWLS.labels(source=name, outcome="ok").inc()
+        metrics.CRAWL_PAGES.labels(source=name).inc(counts.pages_fetched)
+        for kind in ("new", "already_seen", "stored"):
+            metrics.CRAWL_RECORDS.labels(source=name, kind=kind).inc(getattr(counts, kind))
+        metrics.CRAWL_RECORDS.labels(source=name, kind="rejected").inc(
+            sum(counts.rejected.values()))
+        metrics.CRAWL_DURATION.labels(source=name).observe(counts.duration_seconds)
+        metrics.STORE_WRITE_ERRORS.labels(source=name).inc(counts.store_errors)
+        metrics.SOURCE_HEALTH.labels(source=name).set(metrics.HEALTH_VALUE.get(health, 0))
+
+    def _after_crawl(self, name: str) -> None:
+        with self._alert_lock:
+            self.alerter.check_source(name)
+        self.check_alerts()
+
+    def check_alerts(self) -> None:
+        """Run the record rules, deliver what is pending, refresh the store gauges."""
+        try:
+            with self._alert_lock:
+                self.alerter.check_records()
+                self.alerter.deliver()
+            self._refresh_gauges()
+        except Exception:  # the next round retries; the monitor must keep running
+            log.exception("alert check failed")
+
+    def _refresh_gauges(self) -> None:
+        labels = self.store.search(SearchQuery(size=0, facets=("label",))).facets.get("label", {})
+        for label, count in labels.items():
+            metrics.RECORDS_BY_LABEL.labels(label=label).set(count)
+        queued = self.slots.waiting
+        if self.locks is not None:
+            queued += self.locks.queued_requests()
+        metrics.QUEUE_LENGTH.set(queued)
+        spool = Path(self.settings.store.spool_path)
+        metrics.SPOOL_BYTES.set(spool.stat().st_size if spool.exists() else 0)
