@@ -1,0 +1,240 @@
+"""The monitor: health judgement, schedules, alert rules and their delivery over real
+local SMTP and HTTP receivers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from index.sqlite import SQLiteStore
+from lurewatch.config import HealthThresholds, Settings
+from lurewatch.monitor.alerts import Alerter, list_alerts
+from lurewatch.monitor.health import CrawlCounts, assess
+from lurewatch.monitor.scheduler import CrawlSlots, first_run_time
+from lurewatch.monitor.state import MonitorState
+from lurewatch.record import Ad, Indicator, Label, Span
+from tests.monitor.conftest import HttpReceiver, Mailbox
+
+LIMITS = HealthThresholds()
+USUAL = CrawlCounts(pages_fetched=12, records_extracted=40, new=5, already_seen=35, no_date=4)
+
+# --- health ------------------------------------------------------------------------------
+
+
+def test_a_normal_crawl_is_healthy() -> None:
+    report = assess(USUAL, [USUAL, USUAL], LIMITS)
+    assert (report.health, report.problems) == ("healthy", [])
+
+
+def test_pages_without_records_is_a_silent_layout_change() -> None:
+    report = assess(CrawlCounts(pages_fetched=12, records_extracted=0), [USUAL], LIMITS)
+    assert report.health == "unhealthy"
+    assert "12 pages fetched but no records extracted" in report.problems[0]
+
+
+def test_nothing_fetched_is_unhealthy() -> None:
+    assert assess(CrawlCounts(), [], LIMITS).health == "unhealthy"
+
+
+@pytest.mark.parametrize(("bans", "health"), [(3, "degraded"), (9, "unhealthy")])
+def test_bans_and_captcha_pages(bans: int, health: str) -> None:
+    counts = CrawlCounts(pages_fetched=12, records_extracted=30, http_429=bans - 1,
+                         blocked_pages=1)
+    report = assess(counts, [USUAL], LIMITS)
+    assert report.health == health
+    assert any("bans" in problem for problem in report.problems)
+
+
+def test_more_records_without_text_than_usual_is_degraded() -> None:
+    counts = CrawlCounts(pages_fetched=12, records_extracted=40, empty_text=30)
+    report = assess(counts, [USUAL] * 3, LIMITS)
+    assert report.health == "degraded"
+    assert report.problems == ["75% of records have empty text (usually 0%)"]
+
+
+def test_a_source_that_never_has_dates_is_not_flagged_for_it() -> None:
+    dateless = CrawlCounts(pages_fetched=5, records_extracted=20, no_date=20)
+    assert assess(dateless, [dateless] * 3, LIMITS).health == "healthy"
+    assert assess(dateless, [USUAL] * 3, LIMITS).health == "degraded"
+
+
+def test_far_fewer_records_than_usual_is_degraded() -> None:
+    report = assess(CrawlCounts(pages_fetched=12, records_extracted=3), [USUAL] * 4, LIMITS)
+    assert report.health == "degraded"
+    assert report.problems == ["3 records extracted, usually 40"]
+
+
+# --- schedules ---------------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def test_after_downtime_an_overdue_source_runs_once_now() -> None:
+    hourly = IntervalTrigger(hours=1)
+    assert first_run_time(hourly, None, NOW) == NOW
+    assert first_run_time(hourly, NOW - timedelta(days=3), NOW) == NOW
+    assert first_run_time(hourly, NOW - timedelta(minutes=20), NOW) == NOW + timedelta(minutes=40)
+    nightly = CronTrigger.from_crontab("0 3 * * *", timezone="UTC")
+    assert first_run_time(nightly, NOW - timedelta(days=2), NOW) == NOW
+    assert first_run_time(nightly, NOW - timedelta(hours=2), NOW) == datetime(
+        2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def test_waiting_crawls_start_by_priority_and_give_up_on_shutdown() -> None:
+    slots = CrawlSlots(1)
+    assert slots.acquire(priority=0)
+    started: list[int] = []
+
+    def wait_for_slot(priority: int) -> None:
+        if slots.acquire(priority):
+            started.append(priority)
+            slots.release()
+
+    waiters = [threading.Thread(target=wait_for_slot, args=(p,)) for p in (1, 5, 3)]
+    for waiter in waiters:
+        waiter.start()
+        time.sleep(0.05)
+    assert slots.waiting == 3
+    slots.release()
+    for waiter in waiters:
+        waiter.join(5)
+    assert started == [5, 3, 1]
+
+    assert slots.acquire(priority=0)
+    late = threading.Thread(target=wait_for_slot, args=(9,))
+    late.start()
+    time.sleep(0.05)
+    slots.close()
+    late.join(5)
+    assert not late.is_alive() and started == [5, 3, 1]
+
+
+# --- alerts ------------------------------------------------------------------------------
+
+AD_TEXT = ("Kerja kilang di Johor, gaji RM9000 sebulan. Yuran visa RM3000 potong gaji. "
+           "Passport disimpan majikan. WhatsApp +60 12-345 6789 sahaja.")
+
+
+def high_risk_ad(n: int, **changes: object) -> Ad:
+    fields: dict[str, object] = dict(
+        source="board", url=f"https://jobs.example.my/iklan/{n}", title="Kerja kilang Johor",
+        text=AD_TEXT, language="ms", country="MY", risk_label=Label.deceptive_recruitment,
+        risk_score=0.96,
+        indicators=[Indicator(id="worker_pays_fees", score=0.9,
+                              spans=[Span(start=44, end=70, text=AD_TEXT[44:70])])])
+    fields.update(changes)
+    return Ad(**fields)  # type: ignore[arg-type]
+
+
+def alert_settings(tmp_path: Path, mailbox: Mailbox | None, receiver: HttpReceiver | None,
+                   rules: list[dict[str, object]], **alerts: object) -> Settings:
+    channels: dict[str, object] = {}
+    if mailbox:
+        channels["email"] = {"host": mailbox.host, "port": mailbox.port, "starttls": False,
+                             "sender": "lurewatch@example.org",
+                             "recipients": ["analysts@example.org"]}
+    if receiver:
+        channels["webhook"] = {"url": f"{receiver.base_url}/hook", "secret": "s3cret"}
+        channels["telegram"] = {"api_base": receiver.base_url, "bot_token": "123:abc",
+                                "chat_id": "-100200"}
+    return Settings(data_dir=tmp_path, review={"base_url": "https://review.example.org/"},
+                    alerts={"rules": rules, **channels, **alerts})
+
+
+HIGH_SCORE_MY = {"name": "high-risk-my", "kind": "high_score", "score_min": 0.9,
+                 "countries": ["MY"]}
+
+
+def test_high_score_record_alerts_once_on_every_channel_without_the_ad_text(
+        tmp_path: Path, smtp_server: Mailbox, http_receiver: HttpReceiver) -> None:
+    settings = alert_settings(tmp_path, smtp_server, http_receiver, [HIGH_SCORE_MY])
+    store = SQLiteStore(tmp_path / "store.db")
+    ad = high_risk_ad(1)
+    store.upsert([ad, high_risk_ad(2, country="TH"), high_risk_ad(3, risk_score=0.5)])
+    alerter = Alerter(settings, MonitorState.for_settings(settings), store)
+
+    raised = alerter.check_records()
+    assert [a.subject_id for a in raised] == [ad.id]
+    assert alerter.deliver() == 3
+    link = f"https://review.example.org/records/{ad.id}"
+
+    [mail] = smtp_server.messages
+    body = mail.get_content()
+    assert mail["Subject"] == ("[Lurewatch] High-risk record (deceptive_recruitment, score 0.96)"
+                               " from board in MY: worker_pays_fees")
+    assert link in body and "worker_pays_fees" in body
+    [hook] = http_receiver.posts[:1]
+    path, headers, payload = hook
+    assert path == "/hook" and payload["link"] == link and payload["subject_id"] == ad.id
+    signed = hmac.new(b"s3cret", json.dumps(payload).encode(), hashlib.sha256).hexdigest()
+    assert headers["X-Lurewatch-Signature"] == f"sha256={signed}"
+    [telegram] = http_receiver.bodies("/bot123:abc/sendMessage")
+    assert telegram["chat_id"] == "-100200" and link in telegram["text"]
+    everything_sent = str(body) + json.dumps(http_receiver.posts)
+    for private in ("Passport disimpan", "+60 12-345 6789", "Kerja kilang Johor", ad.url):
+        assert private not in everything_sent
+
+    # The same record again (re-crawled, re-scored): no second alert anywhere.
+    store.upsert([high_risk_ad(1, risk_score=0.99)])
+    assert alerter.check_records() == []
+    assert alerter.deliver() == 0
+    assert len(smtp_server.messages) == 1 and len(http_receiver.posts) == 2
+    [kept] = list_alerts(settings)
+    assert kept.deliveries == {"email": "sent", "webhook": "sent", "telegram": "sent"}
+
+
+def test_rate_limited_alerts_wait_their_turn_and_failed_sends_are_retried(
+        tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    settings = alert_settings(tmp_path, None, http_receiver,
+                              [{**HIGH_SCORE_MY, "channels": ["webhook"]}], max_per_hour=2)
+    store = SQLiteStore(tmp_path / "store.db")
+    store.upsert([high_risk_ad(n) for n in range(3)])
+    alerter = Alerter(settings, MonitorState.for_settings(settings), store)
+    assert len(alerter.check_records()) == 3
+
+    http_receiver.fail_with = 503
+    assert alerter.deliver() == 0
+    assert [a.deliveries for a in list_alerts(settings)] == [{"webhook": "pending"}] * 3
+    http_receiver.fail_with = None
+    assert alerter.deliver() == 2  # the hourly budget
+    assert alerter.deliver() == 0
+    statuses = sorted(a.deliveries["webhook"] for a in list_alerts(settings))
+    assert statuses == ["pending", "sent", "sent"]
+
+
+def test_campaign_growth_alerts_once_a_day(tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    rule = {"name": "campaign-surge", "kind": "campaign_growth", "growth_per_day": 3,
+            "channels": ["webhook"]}
+    settings = alert_settings(tmp_path, None, http_receiver, [rule])
+    store = SQLiteStore(tmp_path / "store.db")
+    recent = datetime.now(UTC) - timedelta(hours=2)
+    old = datetime.now(UTC) - timedelta(days=5)
+    store.upsert([high_risk_ad(n, campaign_id="camp-a", posted_at=recent) for n in range(4)]
+                 + [high_risk_ad(10 + n, campaign_id="camp-b", posted_at=recent)
+                    for n in range(3)]
+                 + [high_risk_ad(20 + n, campaign_id="camp-c", posted_at=old)
+                    for n in range(9)])
+    alerter = Alerter(settings, MonitorState.for_settings(settings), store)
+    [alert] = alerter.check_records()
+    assert alert.subject_id == "camp-a" and alert.details["added_last_24h"] == 4
+    assert alert.link == "https://review.example.org/campaigns/camp-a"
+    store.upsert([high_risk_ad(5, campaign_id="camp-a", posted_at=recent)])
+    assert alerter.check_records() == []
+    assert alerter.deliver() == 1
+
+
+def test_a_rule_naming_an_unset_channel_is_a_config_error(tmp_path: Path) -> None:
+    from lurewatch.config import ConfigError
+
+    settings = alert_settings(tmp_path, None, None, [{**HIGH_SCORE_MY, "channels": ["email"]}])
+    with pytest.raises(ConfigError, match="channel email is not configured"):
+        Alerter(settings, MonitorState.for_settings(settings), SQLiteStore(tmp_path / "s.db"))
