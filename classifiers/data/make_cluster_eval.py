@@ -1,0 +1,270 @@
+"""Write ``cluster_eval.jsonl``: the labelled test set for near-duplicate clustering.
+
+Every line is one ad with ``group``, the cluster it truly belongs to. The set holds:
+
+* ``template``: one recruiter's ad posted again with its slots changed (city, salary,
+  phone, contact name, head count, age);
+* ``repost``: a variant posted again with emoji added, spacing and line breaks changed,
+  the title in capitals, full-width digits, zero-width spaces;
+* ``script``: the same ad in the other script of its language (simplified and
+  traditional Chinese, Serbian Latin and Cyrillic) or Vietnamese without diacritics;
+* ``boilerplate``: unrelated ads from one agency that share its footer and "apply now"
+  lines; each is a group of its own, and must not be merged.
+
+Deterministic: ``python -m classifiers.data.make_cluster_eval`` rewrites the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+OUTPUT = Path(__file__).with_name("cluster_eval.jsonl")
+SEED = 20261127
+SOURCES = ("jobboard_my", "telegram_kerja", "facebook_group_jb", "classifieds_sg", "rss_jobs")
+
+CITIES = ("Kuala Lumpur", "Johor Bahru", "Penang", "Shah Alam", "Ipoh", "Melaka", "Kuching",
+          "Kota Kinabalu", "Seremban", "Klang", "Sihanoukville", "Bangkok", "Mae Sot")
+NAMES = ("Ms Lina", "Mr Tan", "Kak Ros", "Abang Joe", "Sister May", "Boss Ken", "Ms Aye",
+         "Mr Sok", "Anna", "Mr Wong")
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    language: str
+    title: str
+    body: str
+    # The same ad in another script: written out (title, body) with the same slots, or
+    # a function that converts the text.
+    other_script: tuple[str, str] | Callable[[str], str] | None = None
+
+
+TEMPLATES = (
+    Template("factory_en", "en", "Factory operators needed in {city}",
+             "Urgent hiring {count} factory operators for electronics plant in {city}. "
+             "Salary {salary_rm} per month plus overtime. Free hostel and transport. "
+             "No experience needed, age 18-{age}. Company will arrange work permit and "
+             "air ticket, deducted from salary later. WhatsApp {name} at {phone} today."),
+    # Another recruiter's factory ad: same vocabulary, different ad.
+    Template("semicon_en", "en", "Production operators, semiconductor plant {city}",
+             "We are a semiconductor assembly plant in {city} with {count} openings for "
+             "production operators on rotating 12-hour shifts. Basic pay {salary_rm}, "
+             "attendance bonus and meal allowance. Free hostel and transport provided. "
+             "No experience needed, training given. Walk in for interview with {name}, "
+             "or call {phone}."),
+    Template("kilang_ms", "ms", "Jawatan kosong operator kilang {city}",
+             "Kilang di {city} perlukan {count} pekerja segera. Gaji {salary_rm} sebulan, "
+             "kerja 12 jam, OT dibayar. Asrama percuma disediakan. Tiada kelayakan "
+             "diperlukan, umur 18 hingga {age} tahun. Serahkan salinan IC atau pasport "
+             "semasa temuduga. Hubungi {name} {phone} sekarang juga."),
+    Template("tki_id", "id", "Lowongan kerja ke Malaysia tanpa biaya",
+             "Dibutuhkan {count} orang pekerja ladang sawit di {city}, Malaysia. Gaji "
+             "{salary_rm} per bulan, makan dan mess ditanggung. Berangkat cepat, paspor "
+             "diurus PT, potong gaji 6 bulan. Syarat: pria/wanita usia 20-{age}, sehat. "
+             "Info lengkap hubungi {name} WA {phone}."),
+    Template("ktv_zh", "zh", "高薪招聘KTV公主",
+             "{city}高级KTV招聘公主{count}名，月薪{salary_rm}起，日结小费另算。"
+             "要求：女性，18至{age}岁，身高160以上，形象好，无经验可培训。"
+             "包吃包住，机票报销，签证公司负责。有意者请加微信或电话联系{name}：{phone}。",
+             other_script=("高薪招聘KTV公主",
+                           "{city}高級KTV招聘公主{count}名，月薪{salary_rm}起，日結小費另算。"
+                           "要求：女性，18至{age}歲，身高160以上，形象好，無經驗可培訓。"
+                           "包吃包住，機票報銷，簽證公司負責。有意者請加微信或電話聯繫{name}：{phone}。")),
+    Template("kefu_zh", "zh", "海外网络客服急招",
+             "柬埔寨{city}公司急招网络客服{count}人，会打字就行，工资{salary_usd}美金每月，"
+             "提成另算。公司包机票、包吃住，落地即可上班，护照由公司统一保管办理工作签。"
+             "年龄18-{age}岁，男女不限。联系人{name}，电报{phone}。",
+             other_script=("海外網絡客服急招",
+                           "柬埔寨{city}公司急招網絡客服{count}人，會打字就行，工資{salary_usd}美金每月，"
+                           "提成另算。公司包機票、包吃住，落地即可上班，護照由公司統一保管辦理工作簽。"
+                           "年齡18-{age}歲，男女不限。聯繫人{name}，電報{phone}。")),
+    Template("factory_th", "th", "รับสมัครพนักงานโรงงานด่วน",
+             "รับสมัครพนักงานโรงงานที่{city} จำนวน {count} อัตรา เงินเดือน {salary_thb} บาท "
+             "มีที่พักฟรี ไม่ต้องมีประสบการณ์ อายุ 18-{age} ปี ทำงานวันละ 12 ชั่วโมง "
+             "บริษัทออกค่าตั๋วเครื่องบินให้ก่อน หักจากเงินเดือนภายหลัง ติดต่อ{name} โทร {phone}"),
+    Template("factory_my", "my", "ထိုင်းနိုင်ငံ စက်ရုံအလုပ်သမား ခေါ်ယူနေသည်",
+             "{city} မြို့ရှိ စက်ရုံတွင် အလုပ်သမား {count} ဦး အမြန်လိုအပ်သည်။ "
+             "လစာ {salary_thb} ဘတ် ရမည်။ နေစရာ အခမဲ့ ပေးမည်။ အတွေ့အကြုံ မလိုပါ။ "
+             "အသက် ၁၈ မှ {age} နှစ်အထိ။ ပတ်စ်ပို့ မလိုပါ၊ နယ်စပ်ဖြတ်ကျော်ရေး စီစဉ်ပေးမည်။ "
+             "ဆက်သွယ်ရန် {name} ဖုန်း {phone}"),
+    Template("construction_km", "km", "ត្រូវការកម្មករសំណង់នៅប្រទេសថៃ",
+             "ក្រុមហ៊ុនត្រូវការកម្មករសំណង់ {count} នាក់ នៅ{city} ប្រាក់ខែ {salary_thb} បាត "
+             "មានកន្លែងស្នាក់នៅឥតគិតថ្លៃ មិនត្រូវការបទពិសោធន៍ អាយុ ១៨ ដល់ {age} ឆ្នាំ "
+             "ក្រុមហ៊ុនរៀបចំការឆ្លងដែន និងលិខិតឆ្លងដែនជូន សូមទាក់ទង {name} លេខ {phone}"),
+    Template("xkld_vi", "vi", "Tuyển lao động đi Malaysia lương cao",
+             "Công ty tuyển gấp {count} lao động nam nữ làm việc tại nhà máy ở {city}. "
+             "Lương {salary_rm} mỗi tháng, bao ăn ở, tăng ca nhiều. Không cần kinh nghiệm, "
+             "tuổi từ 18 đến {age}. Chi phí xuất cảnh công ty ứng trước, trừ dần vào lương. "
+             "Liên hệ {name} Zalo {phone} để đăng ký ngay.",
+             other_script=lambda text: strip_diacritics(text)),
+    Template("helper_tl", "tl", "Hiring domestic helper abroad, no placement fee",
+             "Kailangan ng {count} kasambahay para sa pamilya sa {city}. Sahod {salary_rm} "
+             "kada buwan, libre ang pagkain at tirahan, isang araw na pahinga kada buwan. "
+             "Edad 21-{age}, kahit walang karanasan. Tourist visa muna, aayusin ng agency ang "
+             "working visa pagdating. Mag-message kay {name} sa {phone}."),
+    Template("security_ne", "ne", "मलेसियामा सुरक्षा गार्डको माग",
+             "{city} मा सुरक्षा गार्ड {count} जना चाहिएको छ। तलब {salary_rm} मासिक, "
+             "खाना र बस्ने व्यवस्था कम्पनीको। उमेर १८ देखि {age} वर्ष, उचाइ ५ फिट ६ इन्च। "
+             "म्यानपावर शुल्क पछि तलबबाट कटौती हुनेछ। सम्पर्क {name} {phone}"),
+    Template("construction_bn", "bn", "মালয়েশিয়ায় নির্মাণ শ্রমিক নিয়োগ",
+             "{city} শহরে নির্মাণ কাজের জন্য {count} জন শ্রমিক লাগবে। বেতন মাসে "
+             "{salary_rm}, থাকা খাওয়া ফ্রি। বয়স ২০ থেকে {age} বছর। ভিসা ও টিকিট কোম্পানি "
+             "দেবে, খরচ বেতন থেকে কাটা হবে। যোগাযোগ করুন {name}, হোয়াটসঅ্যাপ {phone}"),
+    Template("gro_en", "en", "GRO / hostess wanted, high commission",
+             "Classy lounge in {city} looking for {count} GRO and hostess girls. Earn "
+             "{salary_rm} and above monthly with tips and commission. Pretty, slim, age "
+             "18-{age}, send 3 full body photos first. Accommodation provided, passport kept "
+             "safe by management. DM {name} at {phone} on Telegram."),
+    Template("driver_sr", "sr", "Potrebni vozači za rad u Maleziji",
+             "Agencija traži {count} vozača kamiona za rad u gradu {city}. Plata {salary_usd} "
+             "dolara mesečno, smeštaj obezbeđen. Iskustvo nije potrebno, starost do {age} "
+             "godina. Troškove vize i karte plaća agencija, pa se odbijaju od plate. "
+             "Pozovite {name} na broj {phone}.",
+             other_script=lambda text: serbian_cyrillic(text)),
+)
+
+FOOTER = ("\n\nGlobal Reach Manpower Sdn Bhd (Licence JTK-1234) is an equal opportunity "
+          "employer. All applications are handled in confidence. Apply now! Click the link "
+          "or send your CV to hr@globalreach.example.my. Follow us for more vacancies.")
+
+# Unrelated ads one agency posts with the same footer: none of them may merge.
+BOILERPLATE_BODIES = (
+    ("en", "Accounts executive, Petaling Jaya",
+     "Handle accounts payable and receivable, monthly closing and bank reconciliation. "
+     "Degree in accounting, two years of experience with SQL Accounting preferred."),
+    ("en", "Warehouse supervisor, Port Klang",
+     "Lead a team of twelve in inbound and outbound logistics. Forklift licence and "
+     "experience with SAP warehouse modules required. Five day week."),
+    ("en", "Registered nurse, private hospital Penang",
+     "Provide ward care in the surgical unit, rotating shifts. Valid nursing board "
+     "registration and BLS certificate required. Housing allowance offered."),
+    ("en", "Software tester",
+     "Write and run manual and automated tests for our mobile banking app. Selenium or "
+     "Appium, an eye for detail and good written English are essential."),
+    ("ms", "Pembantu tadbir, Shah Alam",
+     "Menguruskan fail, surat-menyurat dan jadual mesyuarat pejabat. SPM dengan kepujian "
+     "Bahasa Melayu, mahir Microsoft Office. Waktu pejabat biasa."),
+    ("ms", "Juruteknik penyelenggaraan",
+     "Menjalankan penyelenggaraan pencegahan mesin pembungkusan. Sijil kemahiran "
+     "elektrik atau mekanikal, boleh bekerja syif."),
+    ("id", "Staf pemasaran digital",
+     "Mengelola kampanye media sosial dan iklan berbayar untuk merek ritel. Pengalaman "
+     "minimal satu tahun, mengerti Meta Ads dan Google Analytics."),
+    ("zh", "会计助理",
+     "负责日常账务处理、发票整理和报税资料准备。大专以上学历，熟悉金蝶或用友软件，"
+     "有两年以上工作经验者优先。"),
+    ("th", "พนักงานขายประจำสาขา",
+     "ดูแลลูกค้าหน้าร้าน จัดสินค้า และทำรายงานยอดขายประจำวัน วุฒิ ปวช. ขึ้นไป "
+     "มีใจรักงานบริการ สามารถทำงานเป็นกะได้"),
+    ("vi", "Nhân viên kế toán kho",
+     "Theo dõi nhập xuất tồn, đối chiếu số liệu với phòng kế toán hàng tháng. Tốt nghiệp "
+     "cao đẳng trở lên, thành thạo Excel."),
+    ("en", "Chef de partie, hotel kitchen",
+     "Run the grill station for breakfast and lunch service, train commis cooks and keep "
+     "HACCP records. Culinary diploma and three years in a hotel kitchen."),
+    ("en", "Marketing intern",
+     "Three month internship supporting events and newsletters. Final year students in "
+     "marketing or communications, allowance provided."),
+)
+
+_SERBIAN_TO_CYRILLIC = {
+    "nj": "њ", "lj": "љ", "dž": "џ", "Nj": "Њ", "Lj": "Љ", "Dž": "Џ",
+    **dict(zip("abvgdđežzijklmnoprstćufhcčš", "абвгдђежзијклмнопрстћуфхцчш", strict=True)),
+    **dict(zip("ABVGDĐEŽZIJKLMNOPRSTĆUFHCČŠ", "АБВГДЂЕЖЗИЈКЛМНОПРСТЋУФХЦЧШ", strict=True)),
+}
+
+
+def serbian_cyrillic(latin: str) -> str:
+    """Serbian Latin to Cyrillic; digraphs first (the mapping is one-to-one)."""
+    out, i = [], 0
+    while i < len(latin):
+        pair = latin[i:i + 2]
+        if pair in _SERBIAN_TO_CYRILLIC:
+            out.append(_SERBIAN_TO_CYRILLIC[pair])
+            i += 2
+        else:
+            out.append(_SERBIAN_TO_CYRILLIC.get(latin[i], latin[i]))
+            i += 1
+    return "".join(out)
+
+
+def strip_diacritics(text: str) -> str:
+    """Vietnamese as typed without diacritics (a common re-post)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def slot_values(rng: random.Random) -> dict[str, str]:
+    phone = f"+60 1{rng.randint(0, 9)}-{rng.randint(100, 999)} {rng.randint(1000, 9999)}"
+    return {
+        "city": rng.choice(CITIES),
+        "name": rng.choice(NAMES),
+        "phone": phone,
+        "count": str(rng.choice((5, 8, 10, 15, 20, 30, 50, 100))),
+        "age": str(rng.randint(30, 45)),
+        "salary_rm": f"RM{rng.randint(25, 60) * 100:,}",
+        "salary_usd": str(rng.randint(8, 30) * 100),
+        "salary_thb": f"{rng.randint(12, 30) * 1000:,}",
+    }
+
+
+def repost(text: str, rng: random.Random) -> str:
+    """The same ad as another poster (or the same one, later) would paste it."""
+    emoji = ("🔥", "✅", "💰", "📞", "‼️", "👉", "🌟", "✈️")
+    lines = [line for line in text.replace(". ", ".\n").split("\n") if line.strip()]
+    lines = [f"{rng.choice(emoji)} {line}" if rng.random() < 0.6 else line for line in lines]
+    changed = "\n\n".join(lines) if rng.random() < 0.5 else "  ".join(lines)
+    if rng.random() < 0.5:
+        changed = changed.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    if rng.random() < 0.5:
+        changed = changed.replace(" ", " \u200b", 5)
+    return f"{rng.choice(emoji)}{rng.choice(emoji)} {changed} {rng.choice(emoji)}"
+
+
+def other_script(template: Template, title: str, body: str, slots: dict[str, str]
+                 ) -> tuple[str, str]:
+    if callable(template.other_script):
+        return template.other_script(title), template.other_script(body)
+    assert template.other_script is not None
+    other_title, other_body = template.other_script
+    return other_title.format(**slots), other_body.format(**slots)
+
+
+def generate() -> list[dict[str, str]]:
+    rng = random.Random(SEED)
+    records: list[dict[str, str]] = []
+
+    def add(group: str, kind: str, language: str, title: str, text: str) -> None:
+        records.append({"id": f"eval-{len(records):04d}", "group": group, "kind": kind,
+                        "language": language, "source": rng.choice(SOURCES),
+                        "title": title, "text": text})
+
+    for template in TEMPLATES:
+        for variant in range(rng.randint(4, 7)):
+            slots = slot_values(rng)
+            title, body = template.title.format(**slots), template.body.format(**slots)
+            add(template.name, "template", template.language, title, body)
+            if variant == 0 or rng.random() < 0.4:
+                add(template.name, "repost", template.language, title.upper(),
+                    repost(body, rng))
+            if template.other_script and (variant == 0 or rng.random() < 0.4):
+                add(template.name, "script", template.language,
+                    *other_script(template, title, body, slots))
+    for number, (language, title, body) in enumerate(BOILERPLATE_BODIES):
+        add(f"boilerplate_{number:02d}", "boilerplate", language, title, body + FOOTER)
+    return records
+
+
+def main() -> None:
+    with OUTPUT.open("w", encoding="utf-8") as out:
+        for record in generate():
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
