@@ -195,6 +195,9 @@ class Ad(BaseModel):
     contacts: Contacts = Field(default_factory=Contacts)
     salary: Salary | None = None
     raw_ref: str | None = None
+    # Social posts: how often it was seen and whom it was forwarded from (Telegram).
+    views: int | None = None
+    forwarded_from: str | None = None
     content_hash: str = ""
     cluster_id: str | None = None
     campaign_id: str | None = None
