@@ -1,0 +1,491 @@
+"""The store on a search engine: everything Elasticsearch and OpenSearch share.
+
+Per-engine subclasses (:mod:`index.engines`) only build the client and translate its
+errors; mapping, queries, bulk writing, the spool, review concurrency and the audit trail
+live here once.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from index.base import (
+    NO_FILTERS,
+    ConflictError,
+    HistoryEntry,
+    Hit,
+    Interval,
+    NotFoundError,
+    SearchFilters,
+    SearchQuery,
+    SearchResult,
+    Store,
+    StoreError,
+    TrendBucket,
+    UpsertResult,
+)
+from index.mapping import AUDIT_MAPPINGS, KEYS_FIELD, IndexNames, index_template
+from index.queries import (
+    bool_query,
+    merge_highlights,
+    search_body,
+    trends_body,
+)
+from index.spool import Spool
+from index.sqlite import apply_decision
+from lurewatch.config import StoreSettings
+from lurewatch.record import Ad, Decision, normalise_employer
+
+_REVIEW_FIELDS = ("review_state", "review_version", "decisions")
+_CONFLICT_ATTEMPTS = 3
+REQUEST_TIMEOUT_S = 30
+
+
+class EngineUnavailableError(StoreError):
+    """The engine is down, overloaded (429) or timed out: try again later."""
+
+
+class EngineRequestError(StoreError):
+    """The engine answered with an error status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class EngineUpsertResult(UpsertResult):
+    """An upsert result that also says how many records wait in the spool."""
+
+    spooled: int = 0
+
+
+def to_document(ad: Ad) -> dict[str, Any]:
+    """The record as indexed: its own JSON plus the normalised keys filters use."""
+    doc: dict[str, Any] = json.loads(ad.to_json())
+    employer = normalise_employer(ad.employer) if ad.employer else ""
+    doc[KEYS_FIELD] = {
+        "indicator": ad.indicator_ids(),
+        "phone": ad.contacts.phones,
+        "handle": ad.contacts.handles(),
+        "email": [e.lower() for e in ad.contacts.emails],
+        "employer": [employer] if employer else [],
+        "event_at": doc["posted_at"] or doc["fetched_at"],
+        "written_at": datetime.now(UTC).isoformat(),
+    }
+    return doc
+
+
+def from_document(source: dict[str, Any]) -> Ad:
+    record = {k: v for k, v in source.items() if k != KEYS_FIELD}
+    return Ad.model_validate(record)
+
+
+def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
+    """What decides 'unchanged': everything but the fetch time and the store's own keys."""
+    return {k: v for k, v in doc.items() if k not in ("fetched_at", KEYS_FIELD)}
+
+
+def _batches(records: Iterable[Ad], size: int) -> Iterator[list[Ad]]:
+    """Batches of at most ``size``; a batch ends early where an id repeats, so each bulk
+    request writes a record at most once and later versions follow earlier ones."""
+    batch: list[Ad] = []
+    seen: set[str] = set()
+    for ad in records:
+        if len(batch) >= size or ad.id in seen:
+            yield batch
+            batch, seen = [], set()
+        batch.append(ad)
+        seen.add(ad.id)
+    if batch:
+        yield batch
+
+
+@dataclass
+class _BatchOutcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[str] | None = None
+    unwritten: list[Ad] | None = None  # transient failures, in input order
+
+    def add(self, other: _BatchOutcome) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.failed += other.failed
+        self.errors = [*(self.errors or []), *(other.errors or [])]
+
+
+class EngineStore(Store, abc.ABC):
+    """:class:`Store` over an Elasticsearch or OpenSearch index alias."""
+
+    engine: ClassVar[str]
+
+    def __init__(self, client: Any, *, index_prefix: str = "lurewatch",
+                 spool_path: str | Path | None = None, batch_size: int = 500,
+                 max_retries: int = 3, refresh: bool = True) -> None:
+        """``refresh``: make writes searchable when ``upsert`` returns (one refresh per
+        call); turn it off for bulk loads that nobody searches meanwhile."""
+        self.client = client
+        self.names = IndexNames(index_prefix)
+        self.spool = Spool(spool_path) if spool_path is not None else None
+        self.batch_size = batch_size
+        self.max_retries = max_retries
+        self.refresh = refresh
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: StoreSettings) -> EngineStore:
+        return cls(cls.make_client(settings), index_prefix=settings.index_prefix,
+                   spool_path=settings.spool_path, batch_size=settings.bulk_batch_size,
+                   max_retries=settings.bulk_max_retries)
+
+    # -- what each engine fills in -----------------------------------------------------
+
+    @classmethod
+    @abc.abstractmethod
+    def make_client(cls, settings: StoreSettings) -> Any:
+        """The engine's official client, configured from the store settings."""
+
+    @abc.abstractmethod
+    def _streaming_bulk(self, actions: Iterable[dict[str, Any]],
+                        **kwargs: Any) -> Iterator[tuple[bool, dict[str, Any]]]:
+        """The client library's ``helpers.streaming_bulk``."""
+
+    @abc.abstractmethod
+    def _error_status(self, exc: Exception) -> int | None:
+        """The HTTP status of a client error; None when there was no answer at all;
+        raise ``exc`` again if it is not a client error."""
+
+    @staticmethod
+    def _body(response: Any) -> Any:
+        """The decoded body of a client response."""
+        return response
+
+    # -- calling the engine ------------------------------------------------------------
+
+    def _call(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        try:
+            return self._body(fn(**kwargs))
+        except Exception as exc:  # noqa: BLE001 - narrowed by _error_status
+            status = self._error_status(exc)
+            if status is None or status == 429 or status >= 500:
+                raise EngineUnavailableError(
+                    f"{self.engine} is unavailable ({type(exc).__name__}: {exc})") from exc
+            raise EngineRequestError(status, f"{self.engine} refused the request: {exc}") from exc
+
+    def ensure_index(self) -> None:
+        """Create the template, the first versioned index behind the alias and the audit
+        index, where missing. Safe to call from several processes at once."""
+        if self._ready:
+            return
+        with self._ready_lock:
+            if self._ready:
+                return
+            names = self.names
+            self._call(self.client.indices.put_index_template, name=names.template,
+                       body=index_template(names))
+            if not self._call(self.client.indices.exists_alias, name=names.alias):
+                self._create_ignoring_exists(
+                    names.versioned(1), {"aliases": {names.alias: {"is_write_index": True}}})
+            if not self._call(self.client.indices.exists, index=names.audit):
+                self._create_ignoring_exists(names.audit, {
+                    "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+                    "mappings": AUDIT_MAPPINGS})
+            self._ready = True
+
+    def _create_ignoring_exists(self, index: str, body: dict[str, Any]) -> None:
+        try:
+            self._call(self.client.indices.create, index=index, body=body)
+        except EngineRequestError as exc:
+            if exc.status != 400 or "already_exists" not in str(exc):
+                raise
+
+    def current_index(self) -> str:
+        """The versioned index the alias points at now."""
+        self.ensure_index()
+        found = self._call(self.client.indices.get_alias, name=self.names.alias)
+        return sorted(found, key=self.names.version_of)[-1]
+
+    def refresh_index(self) -> None:
+        self._call(self.client.indices.refresh, index=self.names.alias)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def upsert(self, records: Iterable[Ad]) -> EngineUpsertResult:
+        total = _BatchOutcome()
+        spooled = 0
+        engine_up = self._drain_quietly()
+        wrote = False
+        for batch in _batches(records, self.batch_size):
+            if engine_up:
+                try:
+                    outcome = self._write_batch(batch)
+                except EngineUnavailableError:
+                    outcome = _BatchOutcome(unwritten=batch)
+                total.add(outcome)
+                wrote = True
+                leftover = outcome.unwritten or []
+                if leftover:
+                    engine_up = False
+                    spooled += self._to_spool(leftover)
+            else:
+                spooled += self._to_spool(batch)
+        if wrote and engine_up and self.refresh:
+            self.refresh_index()
+        return EngineUpsertResult(created=total.created, updated=total.updated,
+                                  unchanged=total.unchanged, failed=total.failed,
+                                  errors=tuple(total.errors or ()), spooled=spooled)
+
+    def _to_spool(self, records: list[Ad]) -> int:
+        if self.spool is None:
+            raise EngineUnavailableError(
+                f"{self.engine} is unavailable and no spool is configured; "
+                f"{len(records)} records were not stored")
+        return self.spool.append(records)
+
+    def _drain_quietly(self) -> bool:
+        """Replay the spool first, so older versions never overwrite newer ones; False
+        when the engine is still unavailable (new records then queue behind the old)."""
+        if self.spool is None or len(self.spool) == 0:
+            return True
+        try:
+            self.drain_spool()
+        except EngineUnavailableError:
+            return False
+        return True
+
+    def drain_spool(self) -> int:
+        """Write spooled records in order; returns how many left the spool. Raises
+        :class:`EngineUnavailableError` (keeping the rest) when the engine is still down."""
+        if self.spool is None:
+            return 0
+        drained = 0
+        while entries := self.spool.peek(self.batch_size):
+            outcome = self._write_batch([ad for _, ad in entries])
+            unwritten = {id(ad) for ad in outcome.unwritten or []}
+            # Only the prefix before the first unwritten record leaves the spool: the
+            # order is kept, and a replay of anything else is harmless (ids, compare).
+            done = 0
+            for _seq, ad in entries:
+                if id(ad) in unwritten:
+                    break
+                done += 1
+            if done:
+                self.spool.remove_through(entries[done - 1][0])
+                drained += done
+            if done < len(entries):
+                raise EngineUnavailableError(
+                    f"{self.engine} is still unavailable; {len(self.spool)} records spooled")
+        if drained and self.refresh:
+            self.refresh_index()
+        return drained
+
+    def _write_batch(self, batch: list[Ad]) -> _BatchOutcome:
+        """Write one batch (ids unique within it); retry records whose stored version
+        moved under us (a review decision, a concurrent writer)."""
+        self.ensure_index()
+        total = _BatchOutcome(errors=[], unwritten=[])
+        pending = batch
+        for _attempt in range(_CONFLICT_ATTEMPTS):
+            outcome, conflicted = self._write_once(pending)
+            total.add(outcome)
+            total.unwritten = [*(total.unwritten or []), *(outcome.unwritten or [])]
+            pending = conflicted
+            if not pending:
+                break
+        else:
+            total.failed += len(pending)
+            total.errors = [*(total.errors or []),
+                            *(f"{ad.id}: still changing after {_CONFLICT_ATTEMPTS} tries"
+                              for ad in pending)]
+        if total.unwritten:  # keep input order for the spool
+            order = {id(ad): n for n, ad in enumerate(batch)}
+            total.unwritten.sort(key=lambda ad: order[id(ad)])
+        return total
+
+    def _write_once(self, batch: list[Ad]) -> tuple[_BatchOutcome, list[Ad]]:
+        found = self._call(self.client.mget, index=self.names.alias,
+                           body={"ids": [ad.id for ad in batch]})
+        stored = {d["_id"]: d for d in found["docs"] if d.get("found")}
+        outcome = _BatchOutcome(errors=[], unwritten=[])
+        actions: list[dict[str, Any]] = []
+        by_id: dict[str, tuple[Ad, str]] = {}
+        for ad in batch:
+            incoming = to_document(ad)
+            existing = stored.get(ad.id)
+            if existing is None:
+                actions.append({"_op_type": "create", "_index": self.names.alias,
+                                "_id": ad.id, "_source": incoming})
+                by_id[ad.id] = (ad, "created")
+                continue
+            source = existing["_source"]
+            for name in _REVIEW_FIELDS:  # crawl data never overwrites review work
+                incoming[name] = source.get(name)
+            if _comparable(incoming) == _comparable(source):
+                outcome.unchanged += 1
+                continue
+            actions.append({"_op_type": "index", "_index": self.names.alias, "_id": ad.id,
+                            "_source": incoming, "if_seq_no": existing["_seq_no"],
+                            "if_primary_term": existing["_primary_term"]})
+            by_id[ad.id] = (ad, "updated")
+        conflicted: list[Ad] = []
+        acknowledged: set[str] = set()
+        try:
+            for ok, item in self._streaming_bulk(
+                    actions, chunk_size=self.batch_size, max_retries=self.max_retries,
+                    initial_backoff=1, max_backoff=30, raise_on_error=False,
+                    raise_on_exception=False):
+                result = next(iter(item.values()))
+                ad, kind = by_id[result["_id"]]
+                acknowledged.add(ad.id)
+                status = result.get("status")
+                if ok:
+                    setattr(outcome, kind, getattr(outcome, kind) + 1)
+                elif status == 409:
+                    conflicted.append(ad)
+                elif not isinstance(status, int) or status == 429 or status >= 500:
+                    (outcome.unwritten or []).append(ad)
+                else:
+                    outcome.failed += 1
+                    (outcome.errors or []).append(f"{ad.id}: {result.get('error')}")
+        except Exception as exc:  # noqa: BLE001 - the connection dropped mid-stream
+            self._error_status(exc)  # re-raises anything that is not a client error
+            outcome.unwritten = [*(outcome.unwritten or []),
+                                 *(ad for ad, _ in by_id.values() if ad.id not in acknowledged)]
+        return outcome, conflicted
+
+    # -- review ------------------------------------------------------------------------
+
+    def decide(self, record_id: str, decision: Decision, expected_version: int) -> Ad:
+        self.ensure_index()
+        found = self._get_raw(record_id)
+        if found is None:
+            raise NotFoundError(f"no record {record_id}")
+        current = from_document(found["_source"])
+        if current.review_version != expected_version:
+            self._audit(record_id, decision, expected_version, "conflict")
+            raise ConflictError(record_id, expected_version, current.review_version)
+        decided = apply_decision(current, decision)
+        try:
+            # The engine refuses the write if anyone wrote the record since we read it.
+            self._call(self.client.index, index=self.names.alias, id=record_id,
+                       body=to_document(decided), if_seq_no=found["_seq_no"],
+                       if_primary_term=found["_primary_term"], refresh="true")
+        except EngineRequestError as exc:
+            if exc.status != 409:
+                raise
+            latest = self._get_raw(record_id)
+            actual = from_document(latest["_source"]).review_version if latest else None
+            self._audit(record_id, decision, expected_version, "conflict")
+            raise ConflictError(record_id, expected_version, actual) from None
+        self._audit(record_id, decision, expected_version, "applied")
+        return decided
+
+    def _audit(self, record_id: str, decision: Decision, from_version: int,
+               outcome: str) -> None:
+        """Append one attempt to the audit index (create-only: entries are never changed)."""
+        at = decision.at if decision.at.tzinfo else decision.at.replace(tzinfo=UTC)
+        self._call(self.client.index, index=self.names.audit, op_type="create", refresh="true",
+                   body={"record_id": record_id, "actor": decision.reviewer,
+                         "action": "decide", "outcome": outcome, "from_version": from_version,
+                         "state": str(decision.state), "note": decision.note,
+                         "at": at.isoformat(), "recorded_at": time.time_ns()})
+
+    def history(self, record_id: str) -> list[HistoryEntry]:
+        self.ensure_index()
+        found = self._call(self.client.search, index=self.names.audit, body={
+            "query": {"term": {"record_id": record_id}}, "size": 10_000,
+            "sort": [{"recorded_at": "asc"}]})
+        return [
+            HistoryEntry(record_id=s["record_id"], actor=s["actor"], action=s["action"],
+                         outcome=s["outcome"], from_version=s["from_version"],
+                         state=s["state"], note=s["note"], at=datetime.fromisoformat(s["at"]))
+            for s in (hit["_source"] for hit in found["hits"]["hits"])
+        ]
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _get_raw(self, record_id: str) -> dict[str, Any] | None:
+        try:
+            return self._call(self.client.get, index=self.names.alias, id=record_id)
+        except EngineRequestError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def get(self, record_id: str) -> Ad | None:
+        self.ensure_index()
+        found = self._get_raw(record_id)
+        return from_document(found["_source"]) if found else None
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        self.ensure_index()
+        found = self._call(self.client.search, index=self.names.alias, body=search_body(query))
+        hits = [Hit(record=from_document(h["_source"]),
+                    highlights=merge_highlights(h.get("highlight", {})))
+                for h in found["hits"]["hits"]]
+        aggs = found.get("aggregations", {})
+        facets = {name: {b["key"]: b["doc_count"] for b in aggs[f"facet_{name}"]["buckets"]}
+                  for name in query.facets}
+        return SearchResult(total=found["hits"]["total"]["value"], hits=hits, facets=facets)
+
+    def trends(self, filters: SearchFilters, split_by: str,
+               interval: Interval = "week") -> list[TrendBucket]:
+        self.ensure_index()
+        body = trends_body(filters, split_by, interval)
+        found = self._call(self.client.search, index=self.names.alias, body=body)
+        return [TrendBucket(period=period["key_as_string"], key=str(split["key"]),
+                            count=split["doc_count"])
+                for period in found["aggregations"]["periods"]["buckets"]
+                for split in period["split"]["buckets"]]
+
+    def count(self, filters: SearchFilters = NO_FILTERS) -> int:
+        self.ensure_index()
+        found = self._call(self.client.count, index=self.names.alias,
+                           body={"query": bool_query(filters)})
+        return int(found["count"])
+
+    def scan(self, filters: SearchFilters = NO_FILTERS,
+             batch_size: int = 500) -> Iterator[Ad]:
+        """Every match ordered by id, paged with ``search_after`` (no deep ``from``)."""
+        self.ensure_index()
+        body: dict[str, Any] = {"query": bool_query(filters), "size": batch_size,
+                                "sort": [{"id": "asc"}], "track_total_hits": False}
+        while True:
+            found = self._call(self.client.search, index=self.names.alias, body=body)
+            hits = found["hits"]["hits"]
+            for hit in hits:
+                yield from_document(hit["_source"])
+            if len(hits) < batch_size:
+                return
+            body["search_after"] = hits[-1]["sort"]
+
+    def delete_all(self) -> None:
+        """Drop every index of this prefix (tests and teardown only)."""
+        # By name, not by wildcard: Elasticsearch 8 refuses wildcard deletes by default.
+        found = self._call(self.client.indices.get, index=f"{self.names.prefix}-*")
+        if found:
+            self._call(self.client.indices.delete, index=",".join(sorted(found)))
+        try:
+            self._call(self.client.indices.delete_index_template, name=self.names.template)
+        except EngineRequestError as exc:
+            if exc.status != 404:
+                raise
+        self._ready = False
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+        self.client.close()

@@ -1,0 +1,1 @@
+"""The test node: a real OpenSearch node started from Maven Central jars (see node.py)."""

