@@ -1,0 +1,159 @@
+"""``lurewatch classify`` and ``lurewatch evaluate``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from classifiers.base import Scorer
+from classifiers.labelled import LabelledSetError, read_labelled
+from classifiers.scoring import load_scorer
+from lurewatch.cli import UserError, command, err_console
+from lurewatch.config import load_settings
+from lurewatch.record import Ad
+
+DEV_SET = Path(__file__).resolve().parent / "data" / "dev.jsonl"
+CLASSIFY_BATCH = 32
+
+
+def _input_ad(number: int, data: Any) -> Ad:
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise ValueError("needs a string field 'text'")
+    title = data.get("title") if isinstance(data.get("title"), str) else ""
+    language = data.get("lang") if isinstance(data.get("lang"), str) else None
+    item_id = str(data.get("id", f"line-{number}"))
+    return Ad(source="classify", url=f"classify:{item_id}", platform="other", post_id=item_id,
+              title=title, text=text, language=language)
+
+
+def _output(data: dict[str, Any], ad: Ad) -> dict[str, Any]:
+    return {
+        **data,
+        "label": ad.risk_label.value if ad.risk_label else None,
+        "score": ad.risk_score,
+        "language": ad.language,
+        "languages_present": ad.languages_present,
+        "indicators": [
+            {"name": i.id, "score": i.score, "source": i.source, "rule": i.rule,
+             "evidence": [s.model_dump() for s in i.spans]}
+            for i in ad.indicators
+        ],
+        "contacts": ad.contacts.model_dump(),
+        "salary": ad.salary.model_dump() if ad.salary else None,
+        "employer": ad.employer,
+        "model_version": ad.model_version,
+    }
+
+
+def classify_lines(lines: Any, scorer: Scorer, write: Any, warn: Any) -> tuple[int, int]:
+    """Score JSONL ``lines``; ``write`` gets each output object, ``warn`` each bad line."""
+    done = bad = 0
+    pending: list[tuple[dict[str, Any], Ad]] = []
+
+    def flush() -> None:
+        for (data, _), scored in zip(pending, scorer.score([ad for _, ad in pending]),
+                                     strict=True):
+            write(_output(data, scored))
+        pending.clear()
+
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            pending.append((data, _input_ad(number, data)))
+        except (json.JSONDecodeError, ValueError, ValidationError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            warn(f"line {number}: skipped: {reason}")
+            bad += 1
+            continue
+        done += 1
+        if len(pending) >= CLASSIFY_BATCH:
+            flush()
+    flush()
+    return done, bad
+
+
+@command(name="classify")
+def classify(
+    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL with at least 'text'")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL to write")],
+) -> None:
+    """Label each JSON line of INPUT and write it to OUTPUT with score, indicators and spans."""
+    if not input.is_file():
+        raise UserError(f"input file {input} does not exist")
+    scorer = load_scorer(load_settings())
+    try:
+        source = input.open(encoding="utf-8", errors="replace")
+        target = output.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot open {exc.filename}: {exc.strerror}") from exc
+    with source, target:
+        done, bad = classify_lines(
+            source, scorer,
+            lambda obj: target.write(json.dumps(obj, ensure_ascii=False) + "\n"),
+            lambda message: print(message, file=sys.stderr),
+        )
+    err_console.print(f"classified {done} item(s) with {scorer.version}, skipped {bad}",
+                      highlight=False)
+
+
+def _table(title: str, rows: dict[str, dict[str, Any]], columns: list[str]) -> Table:
+    table = Table(title=title)
+    table.add_column("")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    for name, values in rows.items():
+        table.add_row(name, *[_cell(values.get(column)) for column in columns])
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+@command(name="evaluate")
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="labelled JSONL set")] = DEV_SET,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Precision, recall and F1 of the scorer per label, language and indicator on DATA."""
+    from classifiers.evaluation import metrics, run_scorer
+
+    try:
+        items = read_labelled(data)
+    except LabelledSetError as exc:
+        raise UserError(str(exc)) from exc
+    if not items:
+        raise UserError(f"{data} holds no items")
+    scorer = load_scorer(load_settings())
+    report = metrics(run_scorer(scorer, items), scorer.version)
+    console = Console()
+    console.print(_table(f"Per label ({scorer.version}, {len(items)} items)",
+                         report["per_label"], ["precision", "recall", "f1", "support"]))
+    console.print(_table("Per language", report["per_language"], [
+        "items", "accuracy", "macro_f1", "flagged_precision", "flagged_recall", "flagged_f1",
+        "legitimate_false_positive_rate"]))
+    console.print(_table("Per indicator", report["per_indicator"],
+                         ["precision", "recall", "f1", "support", "predicted"]))
+    console.print(_table("Overall", {"all": report["overall"]}, [
+        "accuracy", "macro_f1", "flagged_precision", "flagged_recall",
+        "legitimate_false_positive_rate"]))
+    if json_out:
+        try:
+            json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                                encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write {json_out}: {exc.strerror}") from exc

@@ -1,0 +1,167 @@
+"""Language identification for the fourteen languages of the region, code-switching included.
+
+Chosen by measurement (``benchmarks/langid.py``, figures in ``docs/evidence.md``):
+
+1. Script settles most languages: Myanmar, Khmer, Sinhala, Thai, Tamil, Bengali and
+   Arabic (Urdu) scripts each belong to one language of the fourteen, Devanagari to
+   Nepali, Han to Chinese.
+2. Latin-script text (English, Malay, Indonesian, Vietnamese, Tagalog) goes to Lingua
+   restricted to those five, which ships its models in the package.
+3. Malay against Indonesian is then settled by spelling and vocabulary that differ
+   between the two standards (``wang``/``uang``, ``syarikat``/``perusahaan``,
+   ``boleh``/``bisa``...), weighed together with Lingua's confidences.
+
+Code-switching: every line (long lines in sentence-sized pieces) is identified on its
+own; the main language has the most letters, the others present have at least 15% of
+the letters or three lines of their own.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import regex
+import yaml
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+
+LANGUAGES: tuple[str, ...] = (
+    "ms", "id", "en", "zh", "ta", "bn", "ne", "my", "th", "vi", "km", "tl", "ur", "si",
+)
+SCRIPT_LANGUAGE: dict[str, str] = {
+    "Myanmar": "my",
+    "Khmer": "km",
+    "Sinhala": "si",
+    "Thai": "th",
+    "Tamil": "ta",
+    "Bengali": "bn",
+    "Devanagari": "ne",
+    "Han": "zh",
+    "Arabic": "ur",
+}
+_SCRIPT_PATTERNS = {name: regex.compile(rf"\p{{Script={name}}}") for name in SCRIPT_LANGUAGE}
+_LATIN = regex.compile(r"\p{Script=Latin}")
+_LATIN_LINGUA: dict[Language, str] = {
+    Language.ENGLISH: "en",
+    Language.MALAY: "ms",
+    Language.INDONESIAN: "id",
+    Language.VIETNAMESE: "vi",
+    Language.TAGALOG: "tl",
+}
+
+
+@functools.cache
+def _pair_markers() -> tuple[frozenset[str], frozenset[str]]:
+    """Words only Malay uses, and words only Indonesian uses (shared ones cancel out)."""
+    path = Path(__file__).resolve().parent / "data" / "malay_indonesian.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    malay = frozenset(str(w).lower() for w in data["malay"])
+    indonesian = frozenset(str(w).lower() for w in data["indonesian"])
+    return malay - indonesian, indonesian - malay
+
+
+_WORD = regex.compile(r"[\p{L}\p{M}]+")
+_SEGMENT = regex.compile(r"[^\n.!?。！？।॥\u104B]+[.!?。！？।॥\u104B]*")
+MAX_CHARS = 20_000  # longer text is identified on its first MAX_CHARS characters
+MAX_SEGMENTS = 200
+
+
+@dataclass(frozen=True)
+class LanguageResult:
+    """The main language of a text and every language present (main first)."""
+
+    main: str | None
+    present: list[str] = field(default_factory=list)
+
+
+@functools.cache
+def _latin_detector() -> LanguageDetector:
+    return LanguageDetectorBuilder.from_languages(*_LATIN_LINGUA).build()
+
+
+def script_counts(text: str) -> Counter[str]:
+    """Letters per script of interest (``Latin`` and the names in :data:`SCRIPT_LANGUAGE`)."""
+    counts: Counter[str] = Counter()
+    for char in text:
+        if not char.isalpha() and not regex.match(r"\p{M}", char):
+            continue
+        if _LATIN.match(char):
+            counts["Latin"] += 1
+            continue
+        for name, pattern in _SCRIPT_PATTERNS.items():
+            if pattern.match(char):
+                counts[name] += 1
+                break
+    return counts
+
+
+def malay_or_indonesian(text: str) -> str | None:
+    """``ms`` or ``id`` by vocabulary that differs between the two, ``None`` if even."""
+    malay_only, indonesian_only = _pair_markers()
+    words = [w.lower() for w in _WORD.findall(text)]
+    malay = sum(w in malay_only for w in words)
+    indonesian = sum(w in indonesian_only for w in words)
+    if malay == indonesian:
+        return None
+    return "ms" if malay > indonesian else "id"
+
+
+def _latin_language(text: str) -> str | None:
+    confidences = _latin_detector().compute_language_confidence_values(text)
+    if not confidences:
+        return None
+    best = _LATIN_LINGUA[confidences[0].language]
+    if best in ("ms", "id"):
+        by_vocabulary = malay_or_indonesian(text)
+        if by_vocabulary is not None:
+            return by_vocabulary
+    return best
+
+
+def identify_segment(text: str) -> str | None:
+    """The language of one short piece of text, or ``None`` when it has no letters."""
+    counts = script_counts(text)
+    if not counts:
+        return None
+    script, _ = counts.most_common(1)[0]
+    if script == "Latin":
+        return _latin_language(text)
+    return SCRIPT_LANGUAGE[script]
+
+
+def identify(text: str) -> LanguageResult:
+    """Main language and languages present in ``text`` (ISO 639-1 codes of LANGUAGES)."""
+    text = text[:MAX_CHARS]
+    letters: Counter[str] = Counter()
+    segments_per_language: Counter[str] = Counter()
+    segments = [s.strip() for s in _SEGMENT.findall(text) if s.strip()][:MAX_SEGMENTS]
+    # Short fragments say little on their own: fold them into the one before.
+    merged: list[str] = []
+    for segment in segments:
+        if merged and sum(c.isalpha() for c in segment) < 12:
+            merged[-1] += " " + segment
+        else:
+            merged.append(segment)
+    for segment in merged:
+        language = identify_segment(segment)
+        if language is None:
+            continue
+        letters[language] += sum(c.isalpha() for c in segment)
+        segments_per_language[language] += 1
+    if not letters:
+        return LanguageResult(None, [])
+    total = sum(letters.values())
+    main = letters.most_common(1)[0][0]
+    if main in ("ms", "id"):
+        # The pair is settled on the whole text, where the vocabulary evidence adds up.
+        main = malay_or_indonesian(text) or main
+    # Segment-level Malay/Indonesian calls are noisy: the pair counts as one language.
+    same_pair = {"ms", "id"} if main in ("ms", "id") else {main}
+    others = [
+        language for language, count in letters.most_common()
+        if language not in same_pair
+        and (count / total >= 0.15 or segments_per_language[language] >= 3)
+    ]
+    return LanguageResult(main, [main, *others])
