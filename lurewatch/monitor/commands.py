@@ -36,6 +36,9 @@ def monitor(
     sample_sites: Annotated[bool, typer.Option(
         "--sample-sites", help="Serve the bundled sample sites on loopback and monitor them.")]
         = False,
+    sample_sites_port: Annotated[int, typer.Option(
+        "--sample-sites-port", help="Port for --sample-sites; fixed by default because"
+        " record ids come from URLs, so they stay the same across restarts.")] = 8765,
 ) -> None:
     """Crawl every source when it is due, judge its health, raise and send alerts.
 
@@ -49,8 +52,11 @@ def monitor(
         if sample_sites:
             from crawlers.sample_sites.server import serve_sample_sites
 
-            site = stack.enter_context(serve_sample_sites())
-            base_url = str(getattr(site, "base_url", site))
+            try:
+                base_url = str(stack.enter_context(serve_sample_sites(port=sample_sites_port)))
+            except OSError as exc:
+                raise UserError(f"cannot serve the sample sites on port {sample_sites_port}:"
+                                f" {exc}") from exc
         sources = select_sources(load_sources(settings.sources_file, base_url=base_url),
                                  source_names)
         store = stack.enter_context(open_store(settings.store))

@@ -44,9 +44,9 @@ QUEUE_LENGTH = Gauge("lurewatch_queue_length",
                      " scrapy-redis queues when Redis is configured", registry=REGISTRY)
 STORE_WRITE_ERRORS = Counter("lurewatch_store_write_errors",
                              "Records the store failed to write", ["source"], registry=REGISTRY)
-SPOOL_BYTES = Gauge("lurewatch_spool_bytes",
-                    "Size of the store's write spool (records waiting for the search engine)",
-                    registry=REGISTRY)
+SPOOL_SIZE = Gauge("lurewatch_spool_size",
+                   "Records waiting in the store's write spool for the search engine",
+                   registry=REGISTRY)
 ALERTS = Counter("lurewatch_alerts", "Alerts raised, by rule", ["rule"], registry=REGISTRY)
 ALERT_DELIVERIES = Counter("lurewatch_alert_deliveries", "Alert deliveries by channel and outcome",
                            ["channel", "outcome"], registry=REGISTRY)

@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -365,5 +364,6 @@ class Monitor:
         if self.locks is not None:
             queued += self.locks.queued_requests()
         metrics.QUEUE_LENGTH.set(queued)
-        spool = Path(self.settings.store.spool_path)
-        metrics.SPOOL_BYTES.set(spool.stat().st_size if spool.exists() else 0)
+        # Only the search-engine stores spool (index.engine); the embedded one writes directly.
+        spool = getattr(self.store, "spool", None)
+        metrics.SPOOL_SIZE.set(len(spool) if spool is not None else 0)
