@@ -29,7 +29,7 @@ import json
 import sqlite3
 import unicodedata
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,25 +203,28 @@ class NearDuplicateIndex:
             (ad.id,)).fetchone()
         if known and known[1] == ad.content_hash:
             return str(known[2])
-        signature = self.signature(ad)
+        return self._place(ad.id, ad.content_hash, self.signature(ad),
+                           known[0] if known else None)
+
+    def _place(self, record_id: str, content_hash: str, signature: np.ndarray | None,
+               known_seq: int | None) -> str:
         if signature is None:  # alone: empty records must not all fall into one cluster
             band_keys, match, stored = [], None, b""
         else:
             band_keys = self._band_keys(signature)
-            match = self._best_match(signature, band_keys, known[0] if known else None)
+            match = self._best_match(signature, band_keys, known_seq)
             stored = signature.tobytes()
-        cluster_id = match[0] if match else CLUSTER_PREFIX + ad.id
-        if known:
-            self._db.execute("DELETE FROM bands WHERE seq = ?", (known[0],))
+        cluster_id = match[0] if match else CLUSTER_PREFIX + record_id
+        if known_seq is not None:
+            self._db.execute("DELETE FROM bands WHERE seq = ?", (known_seq,))
             self._db.execute(
                 "UPDATE records SET content_hash = ?, cluster_id = ?, signature = ? "
-                "WHERE seq = ?", (ad.content_hash, cluster_id, stored, known[0]))
-            seq = known[0]
+                "WHERE seq = ?", (content_hash, cluster_id, stored, known_seq))
+            seq = known_seq
         else:
             seq = self._db.execute(
                 "INSERT INTO records (record_id, content_hash, cluster_id, signature) "
-                "VALUES (?, ?, ?, ?)",
-                (ad.id, ad.content_hash, cluster_id, stored)).lastrowid
+                "VALUES (?, ?, ?, ?)", (record_id, content_hash, cluster_id, stored)).lastrowid
         self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
                              [(key, seq) for key in band_keys])
         return cluster_id
@@ -238,22 +241,25 @@ class NearDuplicateIndex:
             raise
         return cluster_id
 
-    def rebuild(self, ads: Iterable[Ad], commit_every: int = 5_000) -> Iterator[tuple[str, str]]:
-        """Forget everything and assign ``ads`` in the order given (give them oldest first:
-        a cluster is named after its first record). Yields ``(record id, cluster id)``."""
+    def rebuild(self, ads: Iterable[Ad]) -> dict[str, str]:
+        """Forget everything and cluster ``ads`` oldest first (``posted_at``, else
+        ``fetched_at``; then id), so a cluster is named after its first post whatever
+        order the ads come in. Returns record id -> cluster id. Holds only signatures
+        (about 600 bytes a record) in memory, not the ads."""
+        latest = {ad.id: ((ad.posted_at or ad.fetched_at).timestamp(), ad.id, ad.content_hash,
+                          self.signature(ad)) for ad in ads}
+        entries = sorted(latest.values(), key=lambda entry: entry[:2])
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.execute("DELETE FROM bands")
             self._db.execute("DELETE FROM records")
-            for done, ad in enumerate(ads, start=1):
-                yield ad.id, self._assign(ad)
-                if done % commit_every == 0:
-                    self._db.execute("COMMIT")
-                    self._db.execute("BEGIN IMMEDIATE")
+            clusters = {record_id: self._place(record_id, content_hash, signature, None)
+                        for _, record_id, content_hash, signature in entries}
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        return clusters
 
     def cluster_of(self, record_id: str) -> str | None:
         row = self._db.execute(
