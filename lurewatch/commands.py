@@ -3,3 +3,4 @@
 from lurewatch import core_commands  # noqa: F401  demo, search, show, serve stubs
 from lurewatch.monitor import commands as monitor_commands  # noqa: F401  monitor, status
 from classifiers import commands as classifier_commands  # noqa: F401  classify, evaluate
+from review_ui import commands as review_commands  # noqa: F401  serve, user add

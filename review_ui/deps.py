@@ -1,0 +1,120 @@
+"""Dependencies that handlers declare, as ``Annotated`` aliases so signatures read plainly:
+``def queue(user: Triager, store: StoreDep, db: AppDB)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from index.base import Store
+from lurewatch.config import Settings
+from review_ui.access import Permission, allows
+from review_ui.appdb import ReviewDB, User
+from review_ui.security import CSRF_FIELD, CSRF_HEADER, CookieNames, token_hash, tokens_match
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class AppContext:
+    """What the application holds for its lifetime (``app.state.ctx``)."""
+
+    settings: Settings
+    store: Store
+    db: ReviewDB
+    cookies: CookieNames
+
+
+class LoginRequired(Exception):
+    """No valid session: pages redirect to the login form."""
+
+
+class Forbidden(Exception):
+    """Logged in, but the role does not allow this."""
+
+    def __init__(self, user: User, permission: Permission) -> None:
+        super().__init__(f"your role ({user.role}) may not do this ({permission.value})")
+
+
+class CSRFError(Exception):
+    """A state-changing request without the right CSRF token."""
+
+
+def get_ctx(request: Request) -> AppContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def get_store(ctx: Ctx) -> Store:
+    return ctx.store
+
+
+def get_db(ctx: Ctx) -> ReviewDB:
+    return ctx.db
+
+
+def get_settings(ctx: Ctx) -> Settings:
+    return ctx.settings
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+AppDB = Annotated[ReviewDB, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def session_user(request: Request, ctx: AppContext) -> User | None:
+    token = request.cookies.get(ctx.cookies.session)
+    return ctx.db.session_user(token_hash(token)) if token else None
+
+
+class PermissionCheck:
+    """The dependency every route declares: who may call it. The role-matrix test finds
+    these by type, so it can tell a route that has one from a route that has none."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    def __call__(self, request: Request, ctx: Ctx) -> User | None:
+        user = session_user(request, ctx)
+        request.state.user = user
+        if self.permission is Permission.public:
+            return user
+        if user is None:
+            raise LoginRequired()
+        if not allows(user.role, self.permission):
+            raise Forbidden(user, self.permission)
+        return user
+
+
+_checks = {p: PermissionCheck(p) for p in Permission}
+
+
+def require(permission: Permission) -> PermissionCheck:
+    return _checks[permission]
+
+
+Public = Annotated[User | None, Depends(require(Permission.public))]
+Reader = Annotated[User, Depends(require(Permission.read))]
+Triager = Annotated[User, Depends(require(Permission.triage))]
+Investigator = Annotated[User, Depends(require(Permission.investigate))]
+Maintainer = Annotated[User, Depends(require(Permission.maintain))]
+Admin = Annotated[User, Depends(require(Permission.administer))]
+
+
+async def verify_csrf(request: Request, ctx: Ctx) -> None:
+    """Applied to every route: a state-changing request must repeat the CSRF cookie's value
+    in the ``csrf_token`` form field or the ``X-CSRF-Token`` header."""
+    if request.method in SAFE_METHODS:
+        return
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        field = form.get(CSRF_FIELD)
+        given = field if isinstance(field, str) else None
+    if not tokens_match(request.cookies.get(ctx.cookies.csrf), given):
+        raise CSRFError()

@@ -1,0 +1,89 @@
+"""Reading filters from query strings. Bad values become one clear message on the page
+(and are ignored), never a stack trace or a bare 422."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+from starlette.datastructures import QueryParams
+
+from index.base import SearchFilters
+from review_ui.services.triage import QueueFilters
+
+
+@dataclass
+class Parsed:
+    errors: list[str] = field(default_factory=list)
+
+    def many(self, params: QueryParams, name: str) -> tuple[str, ...]:
+        return tuple(v.strip() for v in params.getlist(name) if v.strip())
+
+    def number(self, params: QueryParams, name: str) -> float | None:
+        raw = params.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            self.errors.append(f"{name}: {raw!r} is not a number")
+            return None
+        if not 0.0 <= value <= 1.0:
+            self.errors.append(f"{name}: scores run from 0 to 1, not {raw}")
+            return None
+        return value
+
+    def day(self, params: QueryParams, name: str, *, end: bool = False) -> datetime | None:
+        raw = params.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            parsed = date.fromisoformat(raw)
+        except ValueError:
+            self.errors.append(f"{name}: {raw!r} is not a date (YYYY-MM-DD)")
+            return None
+        return datetime.combine(parsed, time.max if end else time.min, tzinfo=UTC)
+
+    def page(self, params: QueryParams) -> int:
+        raw = params.get("page", "1")
+        if raw.isdigit() and 1 <= int(raw) <= 10_000:
+            return int(raw)
+        self.errors.append(f"page: {raw!r} is not a page number")
+        return 1
+
+    def choice(self, params: QueryParams, name: str, allowed: tuple[str, ...],
+               default: str) -> str:
+        raw = params.get(name, default)
+        if raw in allowed:
+            return raw
+        self.errors.append(f"{name}: {raw!r} is not one of {', '.join(allowed)}")
+        return default
+
+
+def search_filters(params: QueryParams, parsed: Parsed) -> SearchFilters:
+    return SearchFilters(
+        labels=parsed.many(params, "label"),
+        indicators=parsed.many(params, "indicator"),
+        languages=parsed.many(params, "language"),
+        sources=parsed.many(params, "source"),
+        countries=parsed.many(params, "country"),
+        review_states=parsed.many(params, "review_state"),
+        posted_from=parsed.day(params, "from"),
+        posted_to=parsed.day(params, "to", end=True),
+        score_min=parsed.number(params, "score_min"),
+        score_max=parsed.number(params, "score_max"),
+    )
+
+
+def queue_filters(params: QueryParams, parsed: Parsed) -> QueueFilters:
+    sort = parsed.choice(params, "sort", ("score", "age", "newest"), "score")
+    return QueueFilters(
+        sort=sort,  # type: ignore[arg-type]
+        labels=parsed.many(params, "label"),
+        languages=parsed.many(params, "language"),
+        countries=parsed.many(params, "country"),
+        sources=parsed.many(params, "source"),
+        indicators=parsed.many(params, "indicator"),
+        score_min=parsed.number(params, "score_min"),
+        score_max=parsed.number(params, "score_max"),
+    )

@@ -1,0 +1,29 @@
+"""One router per resource; ``ROUTERS`` is what the app factory mounts."""
+
+from review_ui.routes import (
+    admin,
+    auth,
+    bulk,
+    cases,
+    maintain,
+    models,
+    pivots,
+    queue,
+    records,
+    search,
+    trends,
+)
+
+ROUTERS = (
+    auth.router,
+    queue.router,
+    records.router,
+    bulk.router,
+    search.router,
+    pivots.router,
+    trends.router,
+    cases.router,
+    maintain.router,
+    models.router,
+    admin.router,
+)

@@ -1,0 +1,50 @@
+"""The bulk view: many queue records at once, one decision for the ones selected."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from review_ui.deps import AppDB, StoreDep, Triager
+from review_ui.forms import Parsed, queue_filters
+from review_ui.services import triage
+from review_ui.templating import render
+
+router = APIRouter(prefix="/bulk")
+PAGE_SIZE = 100
+
+
+@router.get("")
+def bulk_view(request: Request, user: Triager, store: StoreDep, db: AppDB) -> Response:
+    parsed = Parsed()
+    filters = queue_filters(request.query_params, parsed)
+    result = triage.queue_page(store, db, filters, size=PAGE_SIZE)
+    return render(request, "bulk.html", page_title="Bulk review", result=result,
+                  filters=filters, errors=parsed.errors, actions=triage.ACTIONS,
+                  outcome=None)
+
+
+@router.post("")
+def bulk_decide(request: Request, user: Triager, store: StoreDep, db: AppDB,
+                action: Annotated[str, Form()],
+                selected: Annotated[list[str] | None, Form()] = None,
+                note: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    versions: dict[str, int] = {}
+    for item in selected or []:
+        record_id, _, version = item.partition(":")
+        if not version.isdigit():
+            return render(request, "error.html", 400, message=f"malformed selection {item!r}")
+        versions[record_id] = int(version)
+    if not versions:
+        return render(request, "error.html", 400, message="Select at least one record.",
+                      link="/bulk")
+    try:
+        outcome = triage.decide_many(store, db, user, action, versions, note)
+    except triage.DecisionError as exc:
+        return render(request, "error.html", 400, message=str(exc), link="/bulk")
+    result = triage.queue_page(store, db, triage.QueueFilters(), size=PAGE_SIZE)
+    return render(request, "bulk.html", page_title="Bulk review", result=result,
+                  filters=triage.QueueFilters(), errors=[], actions=triage.ACTIONS,
+                  outcome=outcome)

@@ -1,0 +1,92 @@
+"""The focus view of one record, and what a reviewer does there."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import QueryParams
+
+from index.base import NotFoundError
+from lurewatch.record import INDICATOR_GROUPS
+from review_ui.access import Permission, allows
+from review_ui.deps import AppDB, Reader, SettingsDep, StoreDep, Triager
+from review_ui.forms import Parsed, queue_filters
+from review_ui.highlight import evidence_segments
+from review_ui.services import records, triage
+from review_ui.templating import render
+
+router = APIRouter(prefix="/records")
+MAX_NOTE = 4000
+
+
+@router.get("/{record_id}")
+def focus(request: Request, record_id: str, user: Reader, store: StoreDep,
+          db: AppDB) -> Response:
+    ad = store.get(record_id)
+    if ad is None:
+        raise NotFoundError(f"no record has id {record_id}")
+    segments, legend = evidence_segments(ad)
+    claims = db.live_claims()
+    return render(
+        request, "record.html", page_title=ad.title or ad.id, ad=ad, segments=segments,
+        legend=legend, links=records.links(store, ad), history=store.history(ad.id),
+        notes=db.notes([ad.id])[ad.id], claimed_by=claims.get(ad.id),
+        can_triage=allows(user.role, Permission.triage),
+        can_investigate=allows(user.role, Permission.investigate),
+        cases=db.cases() if allows(user.role, Permission.investigate) else [],
+        actions=triage.ACTIONS, indicator_groups=INDICATOR_GROUPS,
+        present=set(ad.indicator_ids()), warning=triage.content_warning(ad),
+        queue=request.query_params.get("queue", ""), prev=request.query_params.get("prev"),
+    )
+
+
+@router.post("/{record_id}/decide")
+def decide(request: Request, record_id: str, user: Triager, store: StoreDep, db: AppDB,
+           settings: SettingsDep, action: Annotated[str, Form()],
+           version: Annotated[int, Form()], note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+           indicators: Annotated[list[str] | None, Form()] = None,
+           corrections: Annotated[str, Form()] = "", queue: Annotated[str, Form()] = "",
+           ) -> Response:
+    try:
+        triage.decide(store, db, user, record_id, action, version, note,
+                      (indicators or []) if corrections else None)
+    except triage.DecisionError as exc:
+        return render(request, "error.html", 400, message=str(exc),
+                      link=f"/records/{record_id}")
+    ad = triage.next_record(store, db, settings, user,
+                            queue_filters(QueryParams(queue), Parsed()), skip=[record_id])
+    if ad is None:
+        return RedirectResponse(f"/queue?message=empty&{queue}", status_code=303)
+    return RedirectResponse(
+        f"/records/{ad.id}?{urlencode({'queue': queue, 'prev': record_id})}", status_code=303)
+
+
+@router.post("/{record_id}/claim")
+def claim(record_id: str, user: Triager, store: StoreDep, db: AppDB,
+          settings: SettingsDep) -> RedirectResponse:
+    if store.get(record_id) is None:
+        raise NotFoundError(f"no record has id {record_id}")
+    triage.claim(db, settings, record_id, user)
+    return RedirectResponse(f"/records/{record_id}", status_code=303)
+
+
+@router.post("/{record_id}/release")
+def release(record_id: str, user: Triager, db: AppDB) -> RedirectResponse:
+    db.release(record_id, user.username)
+    return RedirectResponse("/queue/mine", status_code=303)
+
+
+@router.post("/{record_id}/notes")
+def add_note(request: Request, record_id: str, user: Triager, store: StoreDep, db: AppDB,
+             text: Annotated[str, Form(max_length=MAX_NOTE)]) -> Response:
+    if store.get(record_id) is None:
+        raise NotFoundError(f"no record has id {record_id}")
+    if not text.strip():
+        return render(request, "error.html", 400, message="A note cannot be empty.",
+                      link=f"/records/{record_id}")
+    db.add_note(record_id, user.username, text.strip())
+    db.audit(user.username, "note", record_id, text.strip())
+    return RedirectResponse(f"/records/{record_id}#notes", status_code=303)

@@ -1,0 +1,1 @@
+"""Business logic of the review application; handlers only parse, authorise and render."""
