@@ -23,9 +23,7 @@ high, evenly spaced ones 0). A group with nothing flagged scores 0 however organ
 from __future__ import annotations
 
 import math
-import re
 import statistics
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import tldextract
 
-from lurewatch.record import Ad, ReviewState
+from lurewatch.record import Ad, ReviewState, normalise_employer
 
 if TYPE_CHECKING:
     from classifiers.cluster import NearDuplicateIndex
@@ -50,24 +48,12 @@ SHARED_DOMAINS = frozenset({
     "outlook.com", "hotmail.com", "jobstreet.com", "indeed.com", "mastodon.social",
     "reddit.com", "wordpress.com", "blogspot.com",
 })
-_LEGAL_FORMS = frozenset({
-    "sdn", "bhd", "berhad", "pte", "ltd", "limited", "inc", "llc", "llp", "co", "corp",
-    "corporation", "company", "plc", "pt", "tbk", "cv", "jsc", "gmbh", "enterprise",
-    "enterprises", "group", "holdings", "有限公司", "公司", "บริษัท", "จำกัด", "cty", "tnhh",
-})
 # Names that stand for "not stated"; sharing one links nothing.
 _NO_EMPLOYER = frozenset({
     "", "confidential", "private", "anonymous", "undisclosed", "na", "n a", "none", "hr",
     "agency", "employer", "hiring", "recruiter", "private advertiser", "direct employer",
 })
-_WORD = re.compile(r"\w+")
 _DOMAINS = tldextract.TLDExtract(suffix_list_urls=())  # the bundled list: no network
-
-
-def normalise_employer(name: str) -> str:
-    """Employer name for matching: case, punctuation, spacing and legal form removed."""
-    words = _WORD.findall(unicodedata.normalize("NFKC", name).casefold())
-    return " ".join(w for w in words if w not in _LEGAL_FORMS)
 
 
 def url_domain(url: str) -> str | None:
@@ -80,7 +66,8 @@ def url_domain(url: str) -> str | None:
 
 def link_keys(ad: Ad) -> set[str]:
     """What a record can share with another: ``phone:+6012…``, ``handle:telegram:@x``,
-    ``email:a@b``, ``domain:acme.com.my``, ``employer:acme manpower``."""
+    ``email:a@b``, ``domain:acme.com.my``, ``employer:acme manpower``. Every kind but
+    ``domain`` is also a :data:`index.base.PIVOT_KINDS` pivot with the same value."""
     contacts = ad.contacts
     keys = {f"phone:{p.replace(' ', '')}" for p in contacts.phones}
     keys |= {f"phone:{w.replace(' ', '')}" for w in contacts.whatsapp if w.startswith("+")}
