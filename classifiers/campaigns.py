@@ -223,10 +223,16 @@ def link_groups(ads: Iterable[Ad], *, by_cluster: bool = True,
     return sorted(groups, key=lambda g: (-g.score, -g.size, g.id))
 
 
-def summarise(ads: Iterable[Ad]) -> RecordGroup | None:
-    """One group as it stands, from its records (``None`` when there are none)."""
+def summarise(ads: Iterable[Ad], group_id: str | None = None) -> RecordGroup | None:
+    """One group as it stands, from its records (``None`` when there are none); named
+    ``group_id`` where given (a stored campaign id), else after its first record."""
     members = [_member(ad) for ad in ads]
-    return _summarise(members) if members else None
+    if not members:
+        return None
+    group = _summarise(members)
+    if group_id:
+        group.id = group_id
+    return group
 
 
 def campaigns_by_stored_id(ads: Iterable[Ad], min_size: int = 1) -> list[RecordGroup]:
@@ -239,7 +245,7 @@ def campaigns_by_stored_id(ads: Iterable[Ad], min_size: int = 1) -> list[RecordG
     for campaign_id, members in by_id.items():
         if len(members) >= min_size:
             group = _summarise(members)
-            group.id = campaign_id  # the stored id is the one pivots and links use
+            group.id = campaign_id  # the stored id is the one links and pages use
             groups.append(group)
     return sorted(groups, key=lambda g: (-g.score, -g.size, g.id))
 

@@ -11,9 +11,13 @@ import abc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lurewatch.record import Ad, Decision, ReviewState
+
+if TYPE_CHECKING:
+    from classifiers.campaigns import RecordGroup
+    from classifiers.templates import ClusterTemplate
 
 FACET_FIELDS = ("label", "indicator", "language", "source", "country", "review_state")
 TREND_SPLITS = ("label", "indicator", "country", "sector", "source", "language")
@@ -169,6 +173,39 @@ class Store(abc.ABC):
                    "employer": "employers", "cluster": "cluster_ids"}
         filters = SearchFilters(**{by_kind[kind]: (value,)})
         return self.search(SearchQuery(filters=filters, sort="age", size=size, facets=()))
+
+    # Links between records, for the pivot pages. Generic: built on scan() and pivot(), so
+    # every backend has them unchanged; a backend may answer them natively instead.
+
+    def contact_groups(self, filters: SearchFilters = SearchFilters(),
+                       min_size: int = 2) -> list[RecordGroup]:
+        """Records (among those matching) linked by a shared phone, messaging handle,
+        e-mail, URL domain or employer, as connected groups, riskiest first."""
+        from classifiers.campaigns import link_groups
+
+        return link_groups(self.scan(filters), by_cluster=False, min_size=min_size)
+
+    def campaigns(self, filters: SearchFilters = SearchFilters(), min_size: int = 2,
+                  limit: int = 50) -> list[RecordGroup]:
+        """Campaigns by the records' stored ``campaign_id``, riskiest first (each summary
+        covers the members that match ``filters``)."""
+        from classifiers.campaigns import campaigns_by_stored_id
+
+        return campaigns_by_stored_id(self.scan(filters), min_size=min_size)[:limit]
+
+    def campaign(self, campaign_id: str) -> RecordGroup | None:
+        """One campaign: its members, sources, languages, first/last seen and score."""
+        from classifiers.campaigns import summarise
+
+        return summarise((ad for ad in self.scan() if ad.campaign_id == campaign_id),
+                         group_id=campaign_id)
+
+    def cluster_template(self, cluster_id: str) -> ClusterTemplate | None:
+        """A near-duplicate cluster's shared template and the slots that vary."""
+        from classifiers.templates import MAX_MEMBERS, cluster_template
+
+        hits = self.pivot("cluster", cluster_id, size=MAX_MEMBERS).hits
+        return cluster_template([hit.record for hit in hits]) if hits else None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; a no-op where there are none."""
