@@ -175,7 +175,7 @@ class EngineStore(Store, abc.ABC):
 
     # -- calling the engine ------------------------------------------------------------
 
-    def _call(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
+    def request(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
         try:
             return self._body(fn(**kwargs))
         except Exception as exc:  # noqa: BLE001 - narrowed by _error_status
@@ -194,12 +194,12 @@ class EngineStore(Store, abc.ABC):
             if self._ready:
                 return
             names = self.names
-            self._call(self.client.indices.put_index_template, name=names.template,
+            self.request(self.client.indices.put_index_template, name=names.template,
                        body=index_template(names))
-            if not self._call(self.client.indices.exists_alias, name=names.alias):
+            if not self.request(self.client.indices.exists_alias, name=names.alias):
                 self._create_ignoring_exists(
                     names.versioned(1), {"aliases": {names.alias: {"is_write_index": True}}})
-            if not self._call(self.client.indices.exists, index=names.audit):
+            if not self.request(self.client.indices.exists, index=names.audit):
                 self._create_ignoring_exists(names.audit, {
                     "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
                     "mappings": AUDIT_MAPPINGS})
@@ -207,7 +207,7 @@ class EngineStore(Store, abc.ABC):
 
     def _create_ignoring_exists(self, index: str, body: dict[str, Any]) -> None:
         try:
-            self._call(self.client.indices.create, index=index, body=body)
+            self.request(self.client.indices.create, index=index, body=body)
         except EngineRequestError as exc:
             if exc.status != 400 or "already_exists" not in str(exc):
                 raise
@@ -215,11 +215,11 @@ class EngineStore(Store, abc.ABC):
     def current_index(self) -> str:
         """The versioned index the alias points at now."""
         self.ensure_index()
-        found = self._call(self.client.indices.get_alias, name=self.names.alias)
+        found = self.request(self.client.indices.get_alias, name=self.names.alias)
         return sorted(found, key=self.names.version_of)[-1]
 
     def refresh_index(self) -> None:
-        self._call(self.client.indices.refresh, index=self.names.alias)
+        self.request(self.client.indices.refresh, index=self.names.alias)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -316,7 +316,7 @@ class EngineStore(Store, abc.ABC):
         return total
 
     def _write_once(self, batch: list[Ad]) -> tuple[_BatchOutcome, list[Ad]]:
-        found = self._call(self.client.mget, index=self.names.alias,
+        found = self.request(self.client.mget, index=self.names.alias,
                            body={"ids": [ad.id for ad in batch]})
         stored = {d["_id"]: d for d in found["docs"] if d.get("found")}
         outcome = _BatchOutcome(errors=[], unwritten=[])
@@ -380,7 +380,7 @@ class EngineStore(Store, abc.ABC):
         decided = apply_decision(current, decision)
         try:
             # The engine refuses the write if anyone wrote the record since we read it.
-            self._call(self.client.index, index=self.names.alias, id=record_id,
+            self.request(self.client.index, index=self.names.alias, id=record_id,
                        body=to_document(decided), if_seq_no=found["_seq_no"],
                        if_primary_term=found["_primary_term"], refresh="true")
         except EngineRequestError as exc:
@@ -397,7 +397,7 @@ class EngineStore(Store, abc.ABC):
                outcome: str) -> None:
         """Append one attempt to the audit index (create-only: entries are never changed)."""
         at = decision.at if decision.at.tzinfo else decision.at.replace(tzinfo=UTC)
-        self._call(self.client.index, index=self.names.audit, op_type="create", refresh="true",
+        self.request(self.client.index, index=self.names.audit, op_type="create", refresh="true",
                    body={"record_id": record_id, "actor": decision.reviewer,
                          "action": "decide", "outcome": outcome, "from_version": from_version,
                          "state": str(decision.state), "note": decision.note,
@@ -405,7 +405,7 @@ class EngineStore(Store, abc.ABC):
 
     def history(self, record_id: str) -> list[HistoryEntry]:
         self.ensure_index()
-        found = self._call(self.client.search, index=self.names.audit, body={
+        found = self.request(self.client.search, index=self.names.audit, body={
             "query": {"term": {"record_id": record_id}}, "size": 10_000,
             "sort": [{"recorded_at": "asc"}]})
         return [
@@ -419,7 +419,7 @@ class EngineStore(Store, abc.ABC):
 
     def _get_raw(self, record_id: str) -> dict[str, Any] | None:
         try:
-            return self._call(self.client.get, index=self.names.alias, id=record_id)
+            return self.request(self.client.get, index=self.names.alias, id=record_id)
         except EngineRequestError as exc:
             if exc.status == 404:
                 return None
@@ -432,7 +432,7 @@ class EngineStore(Store, abc.ABC):
 
     def search(self, query: SearchQuery) -> SearchResult:
         self.ensure_index()
-        found = self._call(self.client.search, index=self.names.alias, body=search_body(query))
+        found = self.request(self.client.search, index=self.names.alias, body=search_body(query))
         hits = [Hit(record=from_document(h["_source"]),
                     highlights=merge_highlights(h.get("highlight", {})))
                 for h in found["hits"]["hits"]]
@@ -445,7 +445,7 @@ class EngineStore(Store, abc.ABC):
                interval: Interval = "week") -> list[TrendBucket]:
         self.ensure_index()
         body = trends_body(filters, split_by, interval)
-        found = self._call(self.client.search, index=self.names.alias, body=body)
+        found = self.request(self.client.search, index=self.names.alias, body=body)
         return [TrendBucket(period=period["key_as_string"], key=str(split["key"]),
                             count=split["doc_count"])
                 for period in found["aggregations"]["periods"]["buckets"]
@@ -453,7 +453,7 @@ class EngineStore(Store, abc.ABC):
 
     def count(self, filters: SearchFilters = NO_FILTERS) -> int:
         self.ensure_index()
-        found = self._call(self.client.count, index=self.names.alias,
+        found = self.request(self.client.count, index=self.names.alias,
                            body={"query": bool_query(filters)})
         return int(found["count"])
 
@@ -464,7 +464,7 @@ class EngineStore(Store, abc.ABC):
         body: dict[str, Any] = {"query": bool_query(filters), "size": batch_size,
                                 "sort": [{"id": "asc"}], "track_total_hits": False}
         while True:
-            found = self._call(self.client.search, index=self.names.alias, body=body)
+            found = self.request(self.client.search, index=self.names.alias, body=body)
             hits = found["hits"]["hits"]
             for hit in hits:
                 yield from_document(hit["_source"])
@@ -475,11 +475,11 @@ class EngineStore(Store, abc.ABC):
     def delete_all(self) -> None:
         """Drop every index of this prefix (tests and teardown only)."""
         # By name, not by wildcard: Elasticsearch 8 refuses wildcard deletes by default.
-        found = self._call(self.client.indices.get, index=f"{self.names.prefix}-*")
+        found = self.request(self.client.indices.get, index=f"{self.names.prefix}-*")
         if found:
-            self._call(self.client.indices.delete, index=",".join(sorted(found)))
+            self.request(self.client.indices.delete, index=",".join(sorted(found)))
         try:
-            self._call(self.client.indices.delete_index_template, name=self.names.template)
+            self.request(self.client.indices.delete_index_template, name=self.names.template)
         except EngineRequestError as exc:
             if exc.status != 404:
                 raise

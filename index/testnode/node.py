@@ -140,7 +140,8 @@ class RunnerNode:
         self.http_port = port
 
     def wait(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        """Block until ``GET /`` answers; fail with the log's tail if the JVM dies."""
+        """Block until the node answers and its cluster is at least yellow; fail with the
+        log's tail if the JVM dies."""
         deadline = time.monotonic() + timeout_s
         announced = re.compile(rb"HTTP Port:\s+(\d+)")
         while time.monotonic() < deadline:
@@ -150,7 +151,11 @@ class RunnerNode:
             if ports and int(ports[-1]) != self.http_port:
                 self.http_port = int(ports[-1])  # the runner skipped a port taken meanwhile
             try:
-                if httpx.get(self.url, timeout=2).status_code == 200:
+                # Answering, and a cluster manager elected with its shards allocated.
+                health = httpx.get(f"{self.url}/_cluster/health",
+                                   params={"wait_for_status": "yellow", "timeout": "2s"},
+                                   timeout=5)
+                if health.status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
