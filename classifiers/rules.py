@@ -234,9 +234,18 @@ def matchers() -> _Matchers:
     return _Matchers()
 
 
+_CLAUSE_END = regex.compile(r"[.!?;:。！？；।॥\u104A\u104B\u17D4\u0DF4|]")
+
+
 def _negated(doc: Doc, start: int, negations: set[str]) -> bool:
+    """A negation word in the few tokens before ``start``, within the same clause."""
     window = NEGATION_WINDOW * (3 if _UNSPACED.match(doc[start].text) else 1)
-    before = doc[max(start - window, 0):start]
+    first = max(start - window, 0)
+    for position in range(start - 1, first - 1, -1):
+        if _CLAUSE_END.fullmatch(doc[position].text):
+            first = position + 1
+            break
+    before = doc[first:start]
     text = before.text.lower()
     return any(token.lower_ in negations for token in before) or any(
         len(n) > 1 and _UNSPACED.search(n) and n in text for n in negations
@@ -296,10 +305,17 @@ def analyse(
     scam_work: list[tuple[int, int]] = []
     scam_places: list[tuple[int, int]] = []
     english_negations = matchers().negations.get("en", set())
+    # Job and accountability words count only in the languages the text is written in
+    # (Malay "mohon" is "apply", Indonesian "mohon maaf" is "sorry").
+    written_in = {*language.present, "en"}
+    if written_in & {"ms", "id"}:
+        written_in |= {"ms", "id"}
     for key, start, end in sorted(matchers()(doc), key=lambda m: (m[1], m[2])):
         language_code, kind, indicator, phrase = matchers().keys[key]
         char_start, char_end = offsets[start][0], offsets[end - 1][1]
         negations = matchers().negations.get(language_code, set()) | english_negations
+        if kind in ("job", "accountability") and language_code not in written_in:
+            continue
         if kind == "job":
             job_related = True
         elif kind == "accountability":
@@ -320,8 +336,7 @@ def analyse(
     # Structured checks: what single phrases cannot show.
     stated_pay = salary_found.salary if salary_found else None
     destination = _destination_country(clean, country, stated_pay)
-    if salary_found and salary_found.salary.monthly_usd is not None:
-        job_related = True
+    if job_related and salary_found and salary_found.salary.monthly_usd is not None:
         factor, _, norms = pay_norms()
         norm = norms.get(destination)
         if norm and salary_found.salary.monthly_usd > factor * norm:
