@@ -1,0 +1,77 @@
+"""Fixtures for the review application: a real SQLite store seeded with realistic records,
+the app's own database with one account per role, and a logged-in test client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from index.sqlite import SQLiteStore
+from lurewatch.config import Settings
+from review_ui.access import Role
+from review_ui.appdb import ReviewDB
+from review_ui.main import create_app
+from review_ui.security import hash_password
+from tests.review_ui.seed import records
+
+PASSWORD = "correct horse battery"
+# One account per role, plus a second analyst for claims, conflicts and agreement.
+ACCOUNTS = {"ana": Role.analyst, "bea": Role.analyst, "ivan": Role.investigator,
+            "maya": Role.maintainer, "root": Role.admin}
+
+
+@dataclass
+class Env:
+    app: FastAPI
+    store: SQLiteStore
+    db: ReviewDB
+    settings: Settings
+    path: Path
+
+    def client(self, username: str | None = None) -> TestClient:
+        # Secure cookies are only sent back over https, as a browser would.
+        scheme = "https" if self.settings.review.secure_cookies else "http"
+        client = TestClient(self.app, base_url=f"{scheme}://testserver", follow_redirects=False)
+        if username:
+            login(client, username)
+        return client
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> None:
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": csrf(client)})
+    assert response.status_code == 303, response.text
+
+
+def csrf(client: TestClient) -> str:
+    """The CSRF token the site gave this client (fetching a page first if it has none)."""
+    name = "__Host-lw_csrf" if str(client.base_url).startswith("https") else "lw_csrf"
+    token = client.cookies.get(name)
+    if token is None:
+        client.get("/login")
+        token = client.cookies.get(name)
+    assert token
+    return token
+
+
+def make_env(tmp_path: Path, **settings: object) -> Env:
+    store = SQLiteStore(tmp_path / "records.db")
+    store.upsert(records())
+    db = ReviewDB(tmp_path / "review.db")
+    password_hash = hash_password(PASSWORD)
+    for name, role in ACCOUNTS.items():
+        db.add_user(name, password_hash, role.value)
+    config = Settings(data_dir=tmp_path, **settings)  # type: ignore[arg-type]
+    return Env(create_app(config, store, db), store, db, config, tmp_path)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    environment = make_env(tmp_path)
+    yield environment
+    environment.store.close()
