@@ -27,6 +27,7 @@ class CrawlCounts:
     pages_fetched: int = 0
     records_extracted: int = 0
     new: int = 0
+    changed: int = 0
     already_seen: int = 0
     stored: int = 0
     store_errors: int = 0
@@ -38,15 +39,22 @@ class CrawlCounts:
     no_date: int = 0
     duration_seconds: float = 0.0
     rejected: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False  # stopped before the end (monitor shutdown); not judged
 
     @property
     def bans(self) -> int:
         return self.http_403 + self.http_429 + self.blocked_pages
 
     @property
+    def found(self) -> int:
+        """Postings the crawl came across: extracted, or skipped as already stored."""
+        return self.records_extracted + self.already_seen
+
+    @property
     def responses(self) -> int:
-        """Every response counted, ban or not (the denominator of the rates)."""
-        return max(self.pages_fetched, self.bans + self.http_5xx)
+        """Every response, the denominator of the rates: pages handed to the spider
+        (CAPTCHA and login pages among them) plus the error answers that never were."""
+        return self.pages_fetched + self.http_403 + self.http_429 + self.http_5xx
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,9 +83,13 @@ def assess(counts: CrawlCounts, history: list[CrawlCounts],
     responses = counts.responses
     if responses == 0:
         findings.append(("unhealthy", "no pages fetched"))
-    elif counts.pages_fetched > 0 and counts.records_extracted == 0:
+    elif counts.pages_fetched > counts.blocked_pages and not (
+            counts.records_extracted or counts.already_seen):
+        # An incremental crawl that finds only postings it already has extracts nothing
+        # but still counts them as seen; a page layout the extractors no longer know
+        # yields neither.
         findings.append(("unhealthy", f"{counts.pages_fetched} pages fetched but no records"
-                                      " extracted (layout changed?)"))
+                                      " found (layout changed?)"))
 
     ban_share = _share(counts.bans, responses)
     if ban_share >= limits.ban_share_unhealthy:
@@ -102,9 +114,9 @@ def assess(counts: CrawlCounts, history: list[CrawlCounts],
             findings.append(("degraded", f"{share:.0%} of records have {name}"
                                          f" (usually {usual:.0%})"))
 
-    usual_records = _median([h.records_extracted for h in history])
-    if records and usual_records >= 5 and records < limits.records_drop_degraded * usual_records:
-        findings.append(("degraded", f"{records} records extracted, usually {usual_records:.0f}"))
+    found, usual_found = counts.found, _median([h.found for h in history])
+    if found and usual_found >= 5 and found < limits.records_drop_degraded * usual_found:
+        findings.append(("degraded", f"{found} records found, usually {usual_found:.0f}"))
 
     if not findings:
         return HealthReport("healthy", [])

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -26,8 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import psutil
 import redis
 from apscheduler.events import (
     EVENT_JOB_MAX_INSTANCES,
@@ -48,6 +50,9 @@ from lurewatch.monitor.alerts import Alerter
 from lurewatch.monitor.health import CrawlCounts, assess
 from lurewatch.monitor.state import MonitorState, utcnow
 
+if TYPE_CHECKING:
+    from crawlers.stats import CrawlStats
+
 log = logging.getLogger(__name__)
 
 CrawlFunction = Callable[[Source, Settings, Store], CrawlCounts]
@@ -57,14 +62,48 @@ def crawl_source(source: Source, settings: Settings, store: Store) -> CrawlCount
     """Crawl one source with the project's crawler and return its counts."""
     from crawlers.run import crawl
 
-    stats = crawl([source], settings, store=store)
-    return counts_from_stats(stats.to_dict(), source.name)
+    return counts_from_stats(crawl([source], settings, store=store), source.name)
 
 
-def counts_from_stats(stats: dict[str, Any], source: str) -> CrawlCounts:
+def counts_from_stats(stats: CrawlStats, source: str) -> CrawlCounts:
     """The crawler's per-source summary in the monitor's terms."""
-    per_source = stats.get("sources", {}).get(source, {})
-    return CrawlCounts.from_dict(per_source)
+    from crawlers.stats import SourceStats
+
+    per_source = stats.sources.get(source) or SourceStats(source=source)
+    status = per_source.http_status
+    rejected = per_source.rejected
+    return CrawlCounts(
+        pages_fetched=per_source.pages_fetched,
+        records_extracted=per_source.records_extracted,
+        new=per_source.new,
+        changed=per_source.changed,
+        already_seen=per_source.already_seen,
+        stored=per_source.stored,
+        store_errors=per_source.store_failed,
+        http_403=status.get("403", 0),
+        http_429=status.get("429", 0),
+        http_5xx=sum(n for code, n in status.items() if code.startswith("5")),
+        blocked_pages=rejected.get("bot_challenge", 0) + rejected.get("login_wall", 0),
+        empty_text=per_source.empty_text,
+        no_date=per_source.no_date,
+        duration_seconds=per_source.duration,
+        rejected=dict(rejected),
+        # Scrapy's finish reason when the crawl process was told to stop (SIGTERM).
+        interrupted=stats.interrupted or per_source.finish_reason == "shutdown",
+    )
+
+
+def stop_running_crawls() -> int:
+    """Ask this process's crawl children (``crawlers.worker``) to stop gracefully: they
+    close their spiders and keep pending requests in their JOBDIRs. ``crawl`` forwards
+    SIGTERM itself only when it runs on the main thread; the monitor's crawls do not."""
+    stopped = 0
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            if "crawlers.worker" in child.cmdline():
+                child.terminate()
+                stopped += 1
+    return stopped
 
 
 def trigger_for(source: Source, settings: Settings) -> BaseTrigger:
@@ -250,6 +289,8 @@ class Monitor:
         """Start no new crawl, let waiting ones give up, wait for running ones to finish."""
         self.stopping.set()
         self.slots.close()
+        if stop_running_crawls():
+            log.info("asked the running crawls to stop; waiting for them to checkpoint")
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.state.clear_schedule()
@@ -307,6 +348,14 @@ class Monitor:
         try:
             counts = self.crawl(source, self.settings, self.store)
         except Exception as exc:  # a broken crawl is a finding about the source, not a crash
+            if self.stopping.is_set():
+                # Stopped before the crawl process could stop gracefully (e.g. still
+                # starting): what it stored is kept; the source is overdue at next start.
+                log.info("%s: crawl stopped by the shutdown (%s)", source.name, exc)
+                metrics.CRAWLS.labels(source=source.name, outcome="interrupted").inc()
+                self.state.finish_run(run_id, outcome="interrupted", counts={},
+                                      health="unknown", problems=[], error=str(exc)[:1000])
+                return
             log.exception("%s: crawl failed", source.name)
             metrics.CRAWLS.labels(source=source.name, outcome="failed").inc()
             metrics.SOURCE_HEALTH.labels(source=source.name).set(0)
@@ -317,6 +366,14 @@ class Monitor:
         if not counts.duration_seconds:
             counts = CrawlCounts.from_dict({**counts.to_dict(),
                                             "duration_seconds": time.monotonic() - started})
+        if counts.interrupted:
+            # Cut short on purpose: its pending requests wait in the JOBDIR, and the source
+            # is overdue at the next start. A partial crawl says nothing about health.
+            metrics.CRAWLS.labels(source=source.name, outcome="interrupted").inc()
+            self.state.finish_run(run_id, outcome="interrupted", counts=counts.to_dict(),
+                                  health="unknown", problems=[])
+            log.info("%s: crawl stopped early, %d records stored", source.name, counts.stored)
+            return
         limits = self.settings.monitor.health
         history = [CrawlCounts.from_dict(run.counts)
                    for run in self.state.recent_runs(source.name, limits.history_runs + 1)

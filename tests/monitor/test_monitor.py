@@ -38,7 +38,12 @@ def test_a_normal_crawl_is_healthy() -> None:
 def test_pages_without_records_is_a_silent_layout_change() -> None:
     report = assess(CrawlCounts(pages_fetched=12, records_extracted=0), [USUAL], LIMITS)
     assert report.health == "unhealthy"
-    assert "12 pages fetched but no records extracted" in report.problems[0]
+    assert "12 pages fetched but no records found" in report.problems[0]
+
+
+def test_an_incremental_crawl_with_nothing_new_is_healthy() -> None:
+    nothing_new = CrawlCounts(pages_fetched=2, records_extracted=0, already_seen=40)
+    assert assess(nothing_new, [USUAL], LIMITS).health == "healthy"
 
 
 def test_nothing_fetched_is_unhealthy() -> None:
@@ -47,7 +52,7 @@ def test_nothing_fetched_is_unhealthy() -> None:
 
 @pytest.mark.parametrize(("bans", "health"), [(3, "degraded"), (9, "unhealthy")])
 def test_bans_and_captcha_pages(bans: int, health: str) -> None:
-    counts = CrawlCounts(pages_fetched=12, records_extracted=30, http_429=bans - 1,
+    counts = CrawlCounts(pages_fetched=10, records_extracted=30, http_429=bans - 1,
                          blocked_pages=1)
     report = assess(counts, [USUAL], LIMITS)
     assert report.health == health
@@ -68,9 +73,10 @@ def test_a_source_that_never_has_dates_is_not_flagged_for_it() -> None:
 
 
 def test_far_fewer_records_than_usual_is_degraded() -> None:
-    report = assess(CrawlCounts(pages_fetched=12, records_extracted=3), [USUAL] * 4, LIMITS)
+    report = assess(CrawlCounts(pages_fetched=12, records_extracted=3, already_seen=4),
+                    [USUAL] * 4, LIMITS)
     assert report.health == "degraded"
-    assert report.problems == ["3 records extracted, usually 40"]
+    assert report.problems == ["7 records found, usually 75"]
 
 
 # --- schedules ---------------------------------------------------------------------------
@@ -238,3 +244,32 @@ def test_a_rule_naming_an_unset_channel_is_a_config_error(tmp_path: Path) -> Non
     settings = alert_settings(tmp_path, None, None, [{**HIGH_SCORE_MY, "channels": ["email"]}])
     with pytest.raises(ConfigError, match="channel email is not configured"):
         Alerter(settings, MonitorState.for_settings(settings), SQLiteStore(tmp_path / "s.db"))
+
+
+def test_an_unhealthy_streak_alerts_once_and_a_new_streak_again(tmp_path: Path) -> None:
+    from lurewatch.config import AlertRule
+    from lurewatch.monitor.alerts import unhealthy_source_alert
+    from lurewatch.monitor.state import Run
+
+    rule = AlertRule(name="broken", kind="source_unhealthy", unhealthy_runs=2)
+    settings = Settings(data_dir=tmp_path)
+
+    def runs(*healths: str) -> list[Run]:  # oldest first in, newest first out
+        return [Run(id=n, source="board", started_at=NOW, finished_at=NOW,
+                    outcome="interrupted" if h == "interrupted" else "ok",
+                    counts={}, health="unknown" if h == "interrupted" else h,  # type: ignore[arg-type]
+                    problems=["no pages fetched"], error=None)
+                for n, h in enumerate(healths, start=1)][::-1]
+
+    assert unhealthy_source_alert(rule, "board", runs("healthy", "unhealthy"), settings) is None
+    first = unhealthy_source_alert(rule, "board", runs("healthy", "unhealthy", "unhealthy"),
+                                   settings)
+    assert first is not None and first.link == "http://127.0.0.1:8000/sources/board"
+    longer = unhealthy_source_alert(
+        rule, "board", runs("healthy", "unhealthy", "unhealthy", "interrupted", "unhealthy"),
+        settings)
+    assert longer is not None and longer.dedup_key == first.dedup_key  # same streak
+    again = unhealthy_source_alert(
+        rule, "board", runs("healthy", "unhealthy", "unhealthy", "healthy", "unhealthy",
+                            "unhealthy"), settings)
+    assert again is not None and again.dedup_key != first.dedup_key
