@@ -1,0 +1,129 @@
+"""``lurewatch crawl`` and ``lurewatch parse``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crawlers.extract.common import PageRejected
+from crawlers.extract.jsonld import PageContext
+from crawlers.extract.pages import parse_page
+from crawlers.pipelines.normalise import normalise_record
+from crawlers.run import CrawlError, crawl, log_path
+from crawlers.settings import ITEM_PIPELINES_UNSCORED
+from crawlers.stats import CrawlStats
+from index import open_store
+from lurewatch.cli import UserError, command
+from lurewatch.config import Source, load_settings, load_sources, select_sources
+
+console = Console(stderr=True)
+BASE_URL_PLACEHOLDER = "{base_url}"
+
+
+@contextlib.contextmanager
+def _sample_sites(serve: bool) -> Iterator[str | None]:
+    if not serve:
+        yield None
+        return
+    from crawlers.sample_sites.server import serve_sample_sites
+
+    with serve_sample_sites() as site:
+        yield str(site)
+
+
+def _stats_table(stats: CrawlStats) -> Table:
+    table = Table(title=f"crawl ({stats.duration:.1f} s)")
+    for column in ("source", "pages", "extracted", "new", "changed", "seen", "stored",
+                   "rejected", "http 403/429/5xx"):
+        table.add_column(column)
+    for row in [*stats.sources.values(), stats.totals]:
+        rejected = ", ".join(f"{k} {v}" for k, v in row.rejected.items()) or "-"
+        statuses = ", ".join(f"{k}×{v}" for k, v in row.http_status.items()) or "-"
+        table.add_row(row.source, str(row.pages_fetched), str(row.records_extracted),
+                      str(row.new), str(row.changed), str(row.already_seen), str(row.stored),
+                      rejected, statuses)
+    return table
+
+
+@command(name="crawl")
+def crawl_command(
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", "-s", help="Source name from sources.yaml (repeatable; default: all "
+        "enabled sources).")] = None,
+    samples: Annotated[bool, typer.Option(
+        "--samples", help="Serve the bundled sample sites on loopback while crawling "
+        "(for sources whose URLs use {base_url}).")] = False,
+    no_score: Annotated[bool, typer.Option(
+        "--no-score", help="Store records unscored (score later with 'lurewatch classify').")
+    ] = False,
+    stats_json: Annotated[Path | None, typer.Option(
+        "--stats-json", help="Write the crawl stats as JSON here.")] = None,
+) -> None:
+    """Crawl the configured sources into the configured store (incremental, resumable)."""
+    settings = load_settings()
+    with _sample_sites(samples) as base_url:
+        sources: list[Source] = select_sources(
+            load_sources(settings.sources_file, base_url=base_url), source)
+        unresolved = [s.name for s in sources
+                      if any(BASE_URL_PLACEHOLDER in url for url in s.start_urls)]
+        if unresolved:
+            raise UserError(f"sources {', '.join(unresolved)} use {BASE_URL_PLACEHOLDER}: "
+                            "add --samples to serve the bundled sample sites")
+        overrides = {"ITEM_PIPELINES": ITEM_PIPELINES_UNSCORED} if no_score else None
+        with open_store(settings.store) as store, console.status("crawling…") as status:
+            def report(name: str, stored: int) -> None:
+                status.update(f"crawling… {name}: {stored} stored")
+
+            try:
+                stats = crawl(sources, settings, store=store, progress=report,
+                              overrides=overrides)
+            except CrawlError as exc:
+                raise UserError(str(exc)) from exc
+    console.print(_stats_table(stats))
+    console.print(f"log: {log_path(settings)}")
+    if stats_json is not None:
+        stats_json.parent.mkdir(parents=True, exist_ok=True)
+        stats_json.write_text(json.dumps(stats.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                              encoding="utf-8")
+    if stats.interrupted:
+        raise typer.Exit(130)
+
+
+@command(name="parse")
+def parse_command(
+    path: Annotated[Path, typer.Argument(help="A saved page: HTML, a Mastodon API JSON "
+                                               "response, or an RSS/Atom/XML job feed.")],
+    url: Annotated[str, typer.Option("--url", help="The URL the page was saved from.")],
+    source: Annotated[str | None, typer.Option(
+        "--source", help="Read it as this source does (its selectors, country, language)."
+    )] = None,
+) -> None:
+    """Print, as JSON lines, the records the spiders' parsing code extracts from a page."""
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from exc
+    known: Source | None = None
+    if source is not None:
+        settings = load_settings()
+        known = select_sources(load_sources(settings.sources_file), [source])[0]
+    page = PageContext(url=url, source=known.name if known else "parse",
+                       country=known.country if known else None,
+                       language=known.language if known else None)
+    try:
+        parsed = parse_page(body, page, selectors=known.selectors if known else None)
+    except PageRejected as rejected:
+        raise UserError(f"{path}: no records ({rejected})") from rejected
+    if not parsed.records:
+        raise UserError(f"{path}: no records (the {parsed.kind} page holds none)")
+    for record in parsed.records:
+        typer.echo(normalise_record(record, default_country=page.country).to_json())

@@ -1,0 +1,68 @@
+"""The extension that closes a source's run: records whether it finished (so the next
+run knows it may stop early at pages already seen), releases the JOBDIR and reports the
+source's stats to the parent process."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from crawlers.settings import crawl_source
+from crawlers.sink import SINK_FD_SETTING, sink_for_fd
+from crawlers.state import CrawlState
+
+RUNNING_MARKER = "lurewatch-running"
+
+
+def prepare_jobdir(jobdir: Path) -> bool:
+    """Make a JOBDIR ready for a run; returns True when the last run was killed.
+
+    A run killed with SIGKILL leaves Scrapy's disk queue and seen-requests file
+    half-written: resuming from them could skip requests that were never fetched. Such a
+    JOBDIR is emptied; the seen ids (kept only for stored records) make the re-run cheap.
+    """
+    jobdir.mkdir(parents=True, exist_ok=True)
+    marker = jobdir / RUNNING_MARKER
+    killed = marker.exists()
+    if killed:
+        for path in sorted(jobdir.rglob("*"), reverse=True):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink()
+    marker.touch()
+    return killed
+
+
+class SourceRun:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.source = crawl_source(crawler.settings)
+        self.started = time.monotonic()
+        fd = crawler.settings.getint(SINK_FD_SETTING, -1)
+        self.sink = sink_for_fd(fd) if fd >= 0 else None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started = time.monotonic()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        state: CrawlState = spider.crawl_state  # type: ignore[attr-defined]
+        state.finish_run(self.source.name, complete=reason == "finished")
+        jobdir = self.crawler.settings.get("JOBDIR")
+        if jobdir:
+            (Path(jobdir) / RUNNING_MARKER).unlink(missing_ok=True)
+        stats = dict(self.crawler.stats.get_stats())
+        stats["elapsed_time_seconds"] = time.monotonic() - self.started
+        stats["finish_reason"] = reason
+        if self.sink is not None:
+            self.sink.stats(self.source.name, stats)

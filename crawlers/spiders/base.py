@@ -1,0 +1,155 @@
+"""What every Lurewatch spider shares: its source, safety checks on start URLs,
+counting pages and rejections, and deciding which records are new."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Self
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawlers.extract.common import PageRejected, decode_html
+from crawlers.extract.jsonld import PageContext
+from crawlers.middlewares.url_safety import UnsafeURL
+from crawlers.settings import crawl_source
+from crawlers.state import CrawlState
+from lurewatch.config import Source, UnsafeURLError, check_fetchable
+from lurewatch.record import Ad, record_id
+
+logger = logging.getLogger(__name__)
+
+
+class LurewatchSpider(scrapy.Spider):
+    """Base spider: one instance crawls one :class:`Source`."""
+
+    source: Source
+    crawl_state: CrawlState
+
+    def __init__(self, source: Source, state: CrawlState, **kwargs: Any) -> None:
+        super().__init__(name=source.name, **kwargs)
+        self.source = source
+        self.crawl_state = state
+        self.pages = 0
+        self._emitted: set[str] = set()
+        # Only after a run that finished may pagination stop at pages already seen:
+        # after a killed run, older pages may hold records that were never stored.
+        self.stop_at_seen = state.start_run(source.name)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        source = crawl_source(crawler.settings)
+        state = CrawlState(Path(crawler.settings["LUREWATCH_STATE_PATH"]))
+        spider = cls(source, state, *args, **kwargs)
+        spider._set_crawler(crawler)
+        return spider
+
+    # -- requests --------------------------------------------------------------------
+
+    def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
+        """A request with the spider's errback, so failures are counted with a reason."""
+        return Request(url, callback=callback, errback=self.on_error, **kwargs)
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.start_urls_checked():
+            for request in self.start_requests_for(url):
+                yield request
+
+    def start_urls_checked(self) -> list[str]:
+        urls = []
+        for url in self.source.start_urls:
+            try:
+                check_fetchable(url, allow_local=self.source.local_test)
+            except UnsafeURLError as exc:
+                self.reject("unsafe_url", str(exc))
+                continue
+            urls.append(url)
+        return urls
+
+    def start_requests_for(self, url: str) -> Iterable[Request]:
+        yield self.request(url, self.parse)
+
+    def page_budget_left(self) -> bool:
+        return self.pages < self.source.max_pages
+
+    # -- counting --------------------------------------------------------------------
+
+    def inc(self, key: str, count: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"lurewatch/{key}", count)
+
+    def reject(self, reason: str, detail: str) -> None:
+        self.inc(f"rejected/{reason}")
+        self.logger.warning("rejected (%s): %s", reason, detail[:300])
+
+    def fetched(self, response: Response) -> None:
+        self.pages += 1
+        self.inc("pages_fetched")
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        error = failure.value
+        if isinstance(error, UnsafeURL):
+            self.reject("unsafe_url", str(error))
+        elif isinstance(error, HttpError):
+            self.reject(f"http_{error.response.status}", request.url)
+        elif isinstance(error, DownloadCancelledError) and "max size" in str(error):
+            self.reject("too_large", request.url)
+        elif isinstance(error, IgnoreRequest):
+            self.inc("ignored")  # robots.txt and offsite refusals, counted by Scrapy too
+        else:
+            self.reject("fetch_failed", f"{request.url}: {error.__class__.__name__}: {error}")
+
+    def page_text(self, response: Response) -> str:
+        """The page as text, decoded from its bytes (see ``decode_html``)."""
+        return decode_html(response.body, response.headers.get("Content-Type", b"").decode(
+            "latin-1"))
+
+    def context(self, url: str) -> PageContext:
+        return PageContext(url=url, source=self.source.name, country=self.source.country,
+                           language=self.source.language)
+
+    # -- records ---------------------------------------------------------------------
+
+    def is_seen(self, url: str | None = None, *, platform: str | None = None,
+                post_id: str | None = None) -> bool:
+        """Whether a record with this id was stored by an earlier run."""
+        rid = record_id(url=url, platform=platform, post_id=post_id)
+        return self.crawl_state.content_hash(self.source.name, rid) is not None
+
+    def emit(self, records: Iterable[Ad]) -> Iterator[Ad]:
+        """Count records and pass on those that are new or changed since last stored."""
+        for ad in records:
+            self.inc("records_extracted")
+            if not ad.text.strip():
+                self.inc("empty_text")
+            if ad.posted_at is None:
+                self.inc("no_date")
+            if ad.id in self._emitted:
+                continue
+            self._emitted.add(ad.id)
+            stored_hash = self.crawl_state.content_hash(self.source.name, ad.id)
+            if stored_hash == ad.content_hash:
+                self.inc("already_seen")
+                continue
+            self.inc("new" if stored_hash is None else "changed")
+            yield ad
+
+    def extract(self, response: Response, extractor: Callable[[], Iterable[Ad]]
+                ) -> Iterator[Ad]:
+        """Run an extractor; a :class:`PageRejected` is counted, never raised."""
+        try:
+            records = list(extractor())
+        except PageRejected as rejected:
+            self.reject(rejected.reason, f"{response.url}: {rejected.detail}")
+            return iter(())
+        except RecursionError:
+            self.reject("too_deep", response.url)
+            return iter(())
+        return self.emit(records)
