@@ -16,25 +16,27 @@ from crawlers.sink import SINK_FD_SETTING, sink_for_fd
 from crawlers.state import CrawlState
 
 RUNNING_MARKER = "lurewatch-running"
+FINISHED_MARKER = "lurewatch-finished"
 
 
 def prepare_jobdir(jobdir: Path) -> bool:
     """Make a JOBDIR ready for a run; returns True when the last run was killed.
 
-    A run killed with SIGKILL leaves Scrapy's disk queue and seen-requests file
-    half-written: resuming from them could skip requests that were never fetched. Such a
-    JOBDIR is emptied; the seen ids (kept only for stored records) make the re-run cheap.
+    Only a run stopped gracefully (SIGTERM, Ctrl-C) is resumed from its JOBDIR. After a
+    finished run the JOBDIR is emptied, or its dupe filter would never let a listing page
+    be fetched again. After a run killed with SIGKILL it is emptied too: Scrapy's disk
+    queue and seen-requests file are then half-written, and resuming from them could skip
+    requests never fetched. The seen ids (kept only for stored records) keep re-runs cheap.
     """
     jobdir.mkdir(parents=True, exist_ok=True)
-    marker = jobdir / RUNNING_MARKER
-    killed = marker.exists()
-    if killed:
+    killed = (jobdir / RUNNING_MARKER).exists()
+    if killed or (jobdir / FINISHED_MARKER).exists():
         for path in sorted(jobdir.rglob("*"), reverse=True):
             if path.is_dir():
                 path.rmdir()
             else:
                 path.unlink()
-    marker.touch()
+    (jobdir / RUNNING_MARKER).touch()
     return killed
 
 
@@ -60,6 +62,8 @@ class SourceRun:
         state.finish_run(self.source.name, complete=reason == "finished")
         jobdir = self.crawler.settings.get("JOBDIR")
         if jobdir:
+            if reason == "finished":
+                (Path(jobdir) / FINISHED_MARKER).touch()
             (Path(jobdir) / RUNNING_MARKER).unlink(missing_ok=True)
         stats = dict(self.crawler.stats.get_stats())
         stats["elapsed_time_seconds"] = time.monotonic() - self.started

@@ -73,7 +73,8 @@ class LurewatchSpider(scrapy.Spider):
         return urls
 
     def start_requests_for(self, url: str) -> Iterable[Request]:
-        yield self.request(url, self.parse)
+        # Start pages are fetched on every run, even when resuming from a JOBDIR.
+        yield self.request(url, self.parse, dont_filter=True)
 
     def page_budget_left(self) -> bool:
         return self.pages < self.source.max_pages

@@ -1,0 +1,369 @@
+"""Crawler tests: real Scrapy crawls of the bundled sample sites on loopback, extractor
+tests on hostile bytes, and parse tests on the real pages in ../shared/fixtures."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+
+from crawlers.extract.common import PageRejected, decode_html, parse_datetime
+from crawlers.extract.jsonld import PageContext
+from crawlers.extract.pages import parse_page
+from crawlers.middlewares.backoff import retry_after_seconds
+from crawlers.middlewares.url_safety import UnsafeURL, URLSafetyMiddleware
+from crawlers.run import crawl
+from crawlers.sample_sites.server import (
+    HOSTILE_PAGES,
+    SampleSites,
+    board_content,
+    serve_sample_sites,
+    social_content,
+)
+from crawlers.settings import ITEM_PIPELINES_UNSCORED
+from crawlers.stats import CrawlStats
+from index.base import SearchFilters
+from index.sqlite import SQLiteStore
+from lurewatch.config import (
+    PACKAGE_ROOT,
+    Settings,
+    Source,
+    UnsafeURLError,
+    load_sources,
+)
+from lurewatch.record import Ad
+
+SOURCES_FILE = PACKAGE_ROOT / "crawlers" / "sample_sites" / "sources.yaml"
+UNSCORED = {"ITEM_PIPELINES": ITEM_PIPELINES_UNSCORED}
+# Hostile board pages that must still give a record (odd but readable charsets).
+READABLE_HOSTILE = ("thai-cp874", "chinese-gb18030", "japanese-shift-jis", "utf16-bom",
+                    "wrong-charset-header")
+
+
+def make_settings(root: Path, **crawl: object) -> Settings:
+    return Settings(data_dir=root, crawl={"jobdir": root / "jobs", "download_delay": 0.001,
+                                          "concurrent_requests_per_domain": 8, **crawl})
+
+
+def sources_for(site: str, *names: str) -> list[Source]:
+    sources = load_sources(SOURCES_FILE, base_url=site)
+    return [s for s in sources if not names or s.name in names]
+
+
+@dataclass
+class Crawled:
+    site: SampleSites
+    settings: Settings
+    store: SQLiteStore
+    stats: CrawlStats
+
+    def records(self, source: str) -> list[Ad]:
+        return list(self.store.scan(SearchFilters(sources=(source,))))
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[SampleSites]:
+    with serve_sample_sites() as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def crawled(site: SampleSites, tmp_path_factory: pytest.TempPathFactory) -> Crawled:
+    """Every sample source crawled once (unscored; scoring has its own test)."""
+    root = tmp_path_factory.mktemp("crawl")
+    settings = make_settings(root)
+    store = SQLiteStore(root / "store.db")
+    stats = crawl(sources_for(site), settings, store=store, overrides=UNSCORED)
+    return Crawled(site, settings, store, stats)
+
+
+# --- the JSON-LD board ----------------------------------------------------------------
+
+def test_jsonld_board_every_posting_extracted_with_its_fields(crawled: Crawled) -> None:
+    board = board_content()
+    records = {r.title: r for r in crawled.records("kerjahub")}
+    expected = len(board["postings"]) + len(board["multi"]["postings"]) + len(READABLE_HOSTILE)
+    assert len(records) == expected
+    for posting in board["postings"]:
+        ad = records[posting["title"]]
+        assert ad.posted_at == parse_datetime(posting["date"])
+        assert ad.country == posting["locations"][0]["country"]
+        assert posting["locations"][0]["locality"] in (ad.location or "")
+        employer = posting.get("employer")
+        expected_employer = employer.get("name") if isinstance(employer, dict) else employer
+        assert ad.employer == expected_employer
+        assert "<" not in ad.text and ad.text  # HTML stripped, escaped HTML decoded once
+        salary = posting.get("salary")
+        if isinstance(salary, dict):
+            assert ad.salary is not None and ad.salary.currency == salary["currency"]
+            assert ad.salary.amount_max == salary.get("max", salary.get("value"))
+        elif isinstance(salary, str):
+            assert ad.salary is not None and ad.salary.text == salary
+
+
+def test_jsonld_board_several_postings_on_one_page_get_distinct_ids(crawled: Crawled) -> None:
+    titles = {p["title"] for p in board_content()["multi"]["postings"]}
+    multi = [r for r in crawled.records("kerjahub") if r.title in titles]
+    assert len({r.id for r in multi}) == len(titles) == len(multi)
+
+
+def test_hostile_pages_counted_with_reasons_and_odd_charsets_read(crawled: Crawled) -> None:
+    stats = crawled.stats.sources["kerjahub"]
+    assert stats.rejected == {"bad_jsonld": 2, "no_job_posting": 1, "not_html": 1,
+                              "too_large": 1}
+    titles = {r.title for r in crawled.records("kerjahub")}
+    assert {"พนักงานขายหน้าร้าน กรุงเทพฯ", "仓库管理员（新山）", "介護スタッフ（特定技能）",
+            "Pemandu Grab sambilan – Melaka", "แม่บ้านทำความสะอาด ภูเก็ต"} <= titles
+    assert len(HOSTILE_PAGES) == len(READABLE_HOSTILE) + sum(stats.rejected.values())
+
+
+def test_politeness_robots_user_agent_and_retry_after(crawled: Crawled) -> None:
+    hits = crawled.site.hits
+    assert hits["/robots.txt"] >= 1
+    assert not any(path.startswith("/board/private/") for path in hits)  # disallowed
+    stats = crawled.stats.sources["kerjahub"]
+    assert stats.http_status == {"429": 1}
+    assert hits["/board/jobs?page=2"] == 2  # answered 429 with Retry-After: 1, then retried
+    assert hits["/board/jobs?page=3"] == 1
+
+
+# --- the other spiders ------------------------------------------------------------------
+
+def test_selectors_board(crawled: Crawled) -> None:
+    ads = {r.title: r for r in crawled.records("iklan-jawatan")}
+    expected = social_content()["classifieds"]
+    assert len(ads) == len(expected)
+    for item in expected:
+        ad = ads[item["title"]]
+        assert ad.employer == item.get("employer")
+        assert ad.location == item["location"]
+        assert ad.posted_at is not None and ad.posted_at.date().isoformat() == item["posted"]
+        assert item["body"].split()[0] in ad.text
+
+
+def test_telegram_channel_paged_back_with_views_and_forwards(crawled: Crawled) -> None:
+    content = social_content()["telegram"]
+    ads = {r.post_id: r for r in crawled.records("tg-kerja-luar-negara")}
+    assert set(ads) == {f"{content['channel']}/{p['id']}" for p in content["posts"]}
+    assert any(path.startswith("/telegram/s/kerja_luar_negara?before=")
+               for path in crawled.site.hits)
+    post = ads[f"{content['channel']}/204"]
+    assert post.forwarded_from == "Jalur Aman Malaysia"
+    assert post.views == 5100
+    assert post.url == f"https://t.me/{content['channel']}/204"
+    assert post.posted_at == parse_datetime("2026-10-23T22:45:00+00:00")
+
+
+def test_mastodon_hashtags_paged_with_link_header(crawled: Crawled) -> None:
+    statuses = social_content()["mastodon"]["statuses"]
+    ads = crawled.records("mastodon-sosial")
+    assert len(ads) == len(statuses)
+    assert any("max_id=" in path for path in crawled.site.hits)
+    by_text = {a.text: a for a in ads}
+    for status in statuses:
+        ad = next(a for text, a in by_text.items() if status["text"][:30] in text)
+        assert ad.language == status["lang"] and ad.platform == "mastodon"
+
+
+def test_rss_feed(crawled: Crawled) -> None:
+    items = social_content()["rss"]["items"]
+    ads = {r.post_id: r for r in crawled.records("kerjarss")}
+    assert set(ads) == {i["guid"] for i in items}
+    assert all(ad.posted_at is not None and ad.text for ad in ads.values())
+
+
+def test_stats_are_json_ready_and_add_up(crawled: Crawled) -> None:
+    data = crawled.stats.to_dict()
+    totals = data["totals"]
+    assert totals["stored"] == crawled.store.count()
+    assert totals["new"] == totals["stored"]
+    assert set(data["sources"]) == {s.name for s in sources_for(crawled.site)}
+    assert all(s["finish_reason"] == "finished" for s in data["sources"].values())
+
+
+# --- incremental, changed layouts, safety -----------------------------------------------
+
+def test_second_crawl_fetches_only_what_is_new(crawled: Crawled) -> None:
+    before = crawled.store.count()
+    hits_before = sum(crawled.site.hits.values())
+    again = crawl(sources_for(crawled.site), crawled.settings, store=crawled.store,
+                  overrides=UNSCORED)
+    assert again.totals.stored == 0 and again.totals.new == 0
+    assert crawled.store.count() == before
+    board = again.sources["kerjahub"]
+    assert board.already_seen > 0
+    # No detail page is fetched again: listing, sitemap and hostile pages only.
+    assert board.pages_fetched < crawled.stats.sources["kerjahub"].pages_fetched
+    assert sum(crawled.site.hits.values()) - hits_before < hits_before / 2
+
+
+def test_changed_layout_extracts_nothing_and_says_why(tmp_path: Path) -> None:
+    with serve_sample_sites(layout="changed") as site:
+        stats = crawl(sources_for(site, "iklan-jawatan", "kerjahub"), make_settings(tmp_path),
+                      store=SQLiteStore(tmp_path / "store.db"), overrides=UNSCORED)
+        site.set_layout("normal")
+    classifieds = stats.sources["iklan-jawatan"]
+    assert classifieds.records_extracted == 0 and classifieds.pages_fetched > 0
+    assert classifieds.rejected["selectors_matched_nothing"] >= 1
+    board = stats.sources["kerjahub"]
+    assert board.records_extracted == len(READABLE_HOSTILE)  # only the hostile pages kept JSON-LD
+    assert board.rejected["no_job_posting"] >= len(board_content()["postings"])
+
+
+def test_unsafe_sources_refused_before_fetching(tmp_path: Path) -> None:
+    source = Source(name="sneaky", kind="rss", start_urls=["http://127.0.0.1:9/feed"])
+    with pytest.raises(UnsafeURLError, match="non-public"):
+        crawl([source], make_settings(tmp_path), store=SQLiteStore(tmp_path / "s.db"))
+    with pytest.raises(ValueError, match="only http and https"):
+        Source(name="f", kind="rss", start_urls=["file:///etc/passwd"])
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.7/", "http://169.254.169.254/latest/",
+                                 "http://[::1]:8080/", "http://localhost/"])
+def test_every_request_checked_for_private_addresses(url: str) -> None:
+    crawler = get_crawler(settings_dict={})
+    crawler.spider = type("S", (), {"source": Source(name="x", kind="rss",
+                                                     start_urls=["https://example.org/"])})()
+    middleware = URLSafetyMiddleware.from_crawler(crawler)
+    with pytest.raises(UnsafeURL):
+        middleware.process_request(Request(url))
+
+
+def test_facebook_login_wall_is_counted_not_crossed(site: SampleSites, tmp_path: Path) -> None:
+    source = Source(name="fb-page", kind="facebook", local_test=True,
+                    start_urls=[f"{site}/facebook/KerjaKosongMY"])
+    stats = crawl([source], make_settings(tmp_path), store=SQLiteStore(tmp_path / "s.db"),
+                  overrides=UNSCORED)
+    assert stats.sources["fb-page"].rejected == {"login_wall": 1}
+    assert stats.sources["fb-page"].records_extracted == 0
+
+
+# --- hostile bytes, dates, headers (no network) -----------------------------------------
+
+@pytest.mark.parametrize(("encoding", "content_type", "meta"), [
+    ("cp874", "text/html", "windows-874"),
+    ("cp874", "text/html; charset=utf-8", "windows-874"),  # the header lies
+    ("gb18030", "text/html; charset=gb18030", None),
+    ("shift_jis", "text/html", "shift_jis"),
+    ("utf-16", "text/html", None),  # BOM only
+])
+def test_decode_html_believes_bytes_over_claims(encoding: str, content_type: str,
+                                               meta: str | None) -> None:
+    text = "ทดสอบ 测试 テスト Ujian"
+    if encoding == "cp874":
+        text = "ทดสอบ ภาษาไทย Ujian"
+    elif encoding in ("gb18030",):
+        text = "测试 招聘 Ujian"
+    elif encoding == "shift_jis":
+        text = "テスト 募集 Ujian"
+    head = f'<meta charset="{meta}">' if meta else ""
+    page = f"<html><head>{head}</head><body><p>{text}</p></body></html>"
+    assert text in decode_html(page.encode(encoding), content_type)
+
+
+def test_decode_html_refuses_binary() -> None:
+    with pytest.raises(PageRejected, match="not_html"):
+        decode_html(b"\x89PNG\r\n", "image/png")
+    assert decode_html(codecs.BOM_UTF8 + "ok é".encode(), None) == "ok é"
+
+
+@pytest.mark.parametrize(("raw", "iso"), [
+    ("2026-11-02T09:15:00+08:00", "2026-11-02T01:15:00+00:00"),
+    ("2026-11-02T09:15:00+0530", "2026-11-02T03:45:00+00:00"),
+    ("2026-11-02", "2026-11-02T00:00:00+00:00"),
+    ("Mon, 02 Nov 2026 09:00:00 +0800", "2026-11-02T01:00:00+00:00"),
+    ("05/11/2026", "2026-11-05T00:00:00+00:00"),
+])
+def test_parse_datetime(raw: str, iso: str) -> None:
+    parsed = parse_datetime(raw)
+    assert parsed is not None and parsed.isoformat() == iso
+
+
+def test_retry_after_seconds_or_http_date() -> None:
+    assert retry_after_seconds(b"7") == 7.0
+    assert retry_after_seconds("garbage") is None
+    when = retry_after_seconds("Wed, 21 Oct 2099 07:28:00 GMT")
+    assert when is not None and when > 0
+
+
+def test_parse_page_on_a_sample_page_with_broken_jsonld() -> None:
+    body = (b'<html><head><script type="application/ld+json">{"@type": "JobPosting", '
+            b'"title": "Cash</script><script type="application/ld+json">'
+            b'{"@context": "https://schema.org", "@type": "JobPosting", "title": "Baker",'
+            b' "hiringOrganization": "Roti Sdn Bhd", "datePosted": "2026-11-01"}'
+            b'</script></head><body></body></html>')
+    parsed = parse_page(body, PageContext(url="https://example.org/j/1", source="t"))
+    assert [(r.title, r.employer) for r in parsed.records] == [("Baker", "Roti Sdn Bhd")]
+
+
+# --- scoring in the pipeline, kill -9 and resume ---------------------------------------
+
+@pytest.mark.slow
+def test_full_pipeline_scores_in_batches(site: SampleSites, tmp_path: Path) -> None:
+    """The default pipeline (normalise -> score -> store) with the project's scorer."""
+    store = SQLiteStore(tmp_path / "store.db")
+    stats = crawl(sources_for(site, "tg-kerja-luar-negara"), make_settings(tmp_path),
+                  store=store)
+    ads = list(store.scan())
+    assert len(ads) == stats.totals.stored == len(social_content()["telegram"]["posts"])
+    assert all(ad.model_version and ad.risk_label is not None for ad in ads)
+    assert any(ad.flagged for ad in ads)
+
+
+KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from crawlers.run import crawl
+from crawlers.settings import ITEM_PIPELINES_UNSCORED
+from index.sqlite import SQLiteStore
+from lurewatch.config import Settings, load_sources
+root, base = Path(sys.argv[1]), sys.argv[2]
+settings = Settings(data_dir=root, crawl={"jobdir": root / "jobs", "download_delay": 0.15,
+                                          "concurrent_requests_per_domain": 1,
+                                          "autothrottle": False})
+sources = [s for s in load_sources(Path(sys.argv[3]), base_url=base) if s.name == "kerjahub"]
+stats = crawl(sources, settings, store=SQLiteStore(root / "store.db"),
+              overrides={"ITEM_PIPELINES": ITEM_PIPELINES_UNSCORED, "STORE_BATCH_SIZE": 2})
+print("STORED", stats.sources["kerjahub"].stored, flush=True)
+"""
+
+
+def _run_crawl_process(root: Path, site: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE_ROOT)}
+    return subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(root), site,
+                             str(SOURCES_FILE)], stdout=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+
+
+@pytest.mark.slow
+def test_kill_9_half_way_then_resume_loses_nothing_stores_nothing_twice(
+        site: SampleSites, tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.db")
+    expected = (len(board_content()["postings"]) + len(board_content()["multi"]["postings"])
+                + len(READABLE_HOSTILE))
+    first = _run_crawl_process(tmp_path, site)
+    deadline = time.monotonic() + 60
+    while store.count() < 6 and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.1)
+    os.killpg(first.pid, signal.SIGKILL)  # the crawl parent and its Scrapy child
+    first.wait()
+    stored_before = store.count()
+    assert 0 < stored_before < expected, "the kill must land half-way"
+
+    second = _run_crawl_process(tmp_path, site)
+    out, _ = second.communicate(timeout=120)
+    assert second.returncode == 0
+    stored_again = int(out.split("STORED")[1])
+    assert store.count() == expected  # nothing lost
+    assert stored_before + stored_again == expected  # nothing stored twice
+    assert len({ad.id for ad in store.scan()}) == expected
