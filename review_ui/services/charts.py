@@ -33,6 +33,7 @@ class Chart:
     x_labels: list[tuple[float, str]]
     y_ticks: list[tuple[float, str]]
     periods: list[str]
+    percent: bool = False  # values are shares: a series has no meaningful total
 
     @property
     def empty(self) -> bool:
@@ -40,13 +41,16 @@ class Chart:
 
 
 def line_chart(buckets: Iterable[TrendBucket], *, percent: bool = False) -> Chart:
-    """One line per key over the periods; keys beyond the largest few are summed."""
+    """One line per key over the periods; keys beyond the largest few are summed into
+    "other" (or, for shares, left out)."""
     counts: dict[str, dict[str, float]] = defaultdict(dict)
     for bucket in buckets:
         counts[bucket.key][bucket.period] = counts[bucket.key].get(bucket.period, 0) + bucket.count
     periods = sorted({p for per_key in counts.values() for p in per_key})
     ranked = sorted(counts, key=lambda k: (-sum(counts[k].values()), k))
-    if len(ranked) > MAX_SERIES:
+    if len(ranked) > MAX_SERIES and percent:
+        ranked = ranked[:MAX_SERIES]  # shares cannot be summed into an "other" line
+    elif len(ranked) > MAX_SERIES:
         other: dict[str, float] = defaultdict(float)
         for key in ranked[MAX_SERIES - 1:]:
             for period, n in counts[key].items():
@@ -72,7 +76,7 @@ def line_chart(buckets: Iterable[TrendBucket], *, percent: bool = False) -> Char
     step = max(1, len(periods) // 8)
     x_labels = [(x(i), p) for i, p in enumerate(periods) if i % step == 0]
     y_ticks = [(y(top * f), f"{top * f:.0f}{'%' if percent else ''}") for f in (0, 0.5, 1)]
-    return Chart(WIDTH, HEIGHT, series, x_labels, y_ticks, periods)
+    return Chart(WIDTH, HEIGHT, series, x_labels, y_ticks, periods, percent)
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
