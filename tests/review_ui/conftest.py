@@ -11,7 +11,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from index.base import Store
 from index.sqlite import SQLiteStore
+from index.testnode.fixtures import opensearch_node  # noqa: F401  (used by any_env)
 from lurewatch.config import Settings
 from review_ui.access import Role
 from review_ui.appdb import ReviewDB
@@ -28,7 +30,7 @@ ACCOUNTS = {"ana": Role.analyst, "bea": Role.analyst, "ivan": Role.investigator,
 @dataclass
 class Env:
     app: FastAPI
-    store: SQLiteStore
+    store: Store
     db: ReviewDB
     settings: Settings
     path: Path
@@ -59,8 +61,8 @@ def csrf(client: TestClient) -> str:
     return token
 
 
-def make_env(tmp_path: Path, **settings: object) -> Env:
-    store = SQLiteStore(tmp_path / "records.db")
+def make_env(tmp_path: Path, store: Store | None = None, **settings: object) -> Env:
+    store = store or SQLiteStore(tmp_path / "records.db")
     store.upsert(records())
     db = ReviewDB(tmp_path / "review.db")
     password_hash = hash_password(PASSWORD)
@@ -75,3 +77,21 @@ def env(tmp_path: Path) -> Iterator[Env]:
     environment = make_env(tmp_path)
     yield environment
     environment.store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("opensearch", marks=pytest.mark.opensearch)])
+def any_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
+    """The same environment on every store backend: the core of the suite runs on each."""
+    if request.param == "sqlite":
+        store: Store = SQLiteStore(tmp_path / "records.db")
+    else:
+        from index.engines import OpenSearchStore
+        from index.testnode.fixtures import engine_settings
+
+        node = request.getfixturevalue("opensearch_node")
+        store = OpenSearchStore.from_settings(engine_settings(node.url, tmp_path))
+    environment = make_env(tmp_path, store)
+    yield environment
+    if request.param == "opensearch":
+        store.delete_all()  # type: ignore[attr-defined]
+    store.close()
