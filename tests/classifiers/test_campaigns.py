@@ -5,6 +5,7 @@ The store tests run on SQLite and on the live OpenSearch node (marker ``opensear
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -173,3 +174,35 @@ def test_rebuild_gives_every_record_its_cluster_and_campaign(store: Store,
     assert {"Ipoh", "Klang", "Penang"} in [set(s.values) for s in template.slots]
     pivot = store.pivot("cluster", "nd-" + reposts[0].id)
     assert [hit.record.id for hit in pivot.hits] == [ad.id for ad in reposts]
+
+
+@pytest.mark.slow  # importing the whole command line (every component) takes a while
+def test_commands_rebuild_list_show_and_template(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from lurewatch.cli import app
+
+    monkeypatch.setenv("LUREWATCH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LUREWATCH_STORE__PATH", str(tmp_path / "store.db"))
+    ads = [make_ad(n, TEMPLATE.format(city=c, count=20, salary="RM3,500", phone="+60 12-345"),
+                   hours=n, label=Label.deceptive_recruitment, score=0.9, phones=["+60111"])
+           for n, c in enumerate(["Ipoh", "Klang"])]
+    with SQLiteStore(tmp_path / "store.db") as store:
+        store.upsert(ads)
+    runner = CliRunner()
+    rebuilt = runner.invoke(app, ["cluster", "rebuild", "--json"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert json.loads(rebuilt.output) | {"seconds": 0} == {
+        "records": 2, "clusters": 1, "campaigns": 1, "updated": 2, "seconds": 0,
+        "index": str(tmp_path / "clusters.sqlite")}
+    listed = json.loads(runner.invoke(app, ["campaigns", "list", "--json"]).output)
+    assert [c["id"] for c in listed] == ["cmp-" + ads[0].id]
+    assert listed[0]["links"] == {"phone:+60111": 2}
+    shown = runner.invoke(app, ["campaigns", "show", "cmp-" + ads[0].id])
+    assert shown.exit_code == 0 and "phone:+60111 (2)" in shown.output
+    template = json.loads(runner.invoke(
+        app, ["cluster", "template", "nd-" + ads[0].id, "--json"]).output)
+    assert [set(s["values"]) for s in template["slots"]] == [{"Ipoh", "Klang"}]
+    missing = runner.invoke(app, ["campaigns", "show", "cmp-none"])
+    assert missing.exit_code == 2 and "no stored record" in missing.output

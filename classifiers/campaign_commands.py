@@ -1,0 +1,128 @@
+"""``lurewatch cluster rebuild|template`` and ``lurewatch campaigns list|show``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from classifiers.campaigns import RecordGroup, relink_store
+from classifiers.cluster import ClusterIndexError, NearDuplicateIndex
+from index import open_store
+from lurewatch.cli import UserError, app, command
+from lurewatch.config import load_settings
+
+CLUSTER_INDEX_FILE = "clusters.sqlite"  # under settings.data_dir
+console = Console()
+cluster_app = typer.Typer(help="Near-duplicate clusters of ads.", no_args_is_help=True)
+campaigns_app = typer.Typer(help="Campaigns: ads linked by contacts and clusters.",
+                            no_args_is_help=True)
+app.add_typer(cluster_app, name="cluster")
+app.add_typer(campaigns_app, name="campaigns")
+
+IndexOption = Annotated[Path | None, typer.Option(
+    "--index", help=f"Cluster index file (default: <data_dir>/{CLUSTER_INDEX_FILE}).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@command(cluster_app, name="rebuild")
+def rebuild(index_path: IndexOption = None, as_json: JsonOption = False) -> None:
+    """Re-cluster every stored record, recompute campaigns, write both ids back."""
+    settings = load_settings()
+    path = index_path or settings.data_dir / CLUSTER_INDEX_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        with open_store(settings.store) as store, NearDuplicateIndex(path) as index:
+            report = relink_store(store, index)
+    except ClusterIndexError as exc:
+        raise UserError(f"cluster index {path}: {exc}") from exc
+    summary = {"records": report.records, "clusters": report.clusters,
+               "campaigns": report.campaigns, "updated": report.updated,
+               "seconds": round(time.monotonic() - started, 2), "index": str(path)}
+    if as_json:
+        _print_json(summary)
+        return
+    table = Table(title="Cluster rebuild", show_header=False)
+    for key, value in summary.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@command(cluster_app, name="template")
+def template(cluster_id: Annotated[str, typer.Argument(help="A cluster id (nd-…).")],
+             as_json: JsonOption = False) -> None:
+    """A cluster's shared template and the values each slot took."""
+    settings = load_settings()
+    with open_store(settings.store) as store:
+        found = store.cluster_template(cluster_id)
+    if found is None:
+        raise UserError(f"no stored record is in cluster {cluster_id!r}")
+    if as_json:
+        _print_json(found.to_dict())
+        return
+    console.print(Text(f"{cluster_id}: {found.members} ads", style="bold"))
+    console.print(found.template, markup=False, highlight=False)
+    table = Table("slot", "kind", "values (count)")
+    for slot in found.slots:
+        # Crawled text goes in as Text, so a "[bold]" in an ad is shown, not obeyed.
+        table.add_row(slot.name, slot.kind,
+                      Text(", ".join(f"{value} ({n})" for value, n in slot.values.items())))
+    console.print(table)
+
+
+def _campaign_table(groups: list[RecordGroup]) -> Table:
+    table = Table("campaign", "score", "size", "flagged", "sources", "countries", "first seen",
+                  "last seen", "top link")
+    for group in groups:
+        top = next(iter(group.links), "")
+        table.add_row(group.id, f"{group.score:.2f}", str(group.size),
+                      f"{group.flagged_share:.0%}", Text(", ".join(group.sources)),
+                      Text(", ".join(group.countries)), group.first_seen.date().isoformat(),
+                      group.last_seen.date().isoformat(), Text(top))
+    return table
+
+
+@command(campaigns_app, name="list")
+def list_campaigns(
+    min_size: Annotated[int, typer.Option("--min-size", min=1)] = 2,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Campaigns riskiest first (run ``lurewatch cluster rebuild`` to link new records)."""
+    settings = load_settings()
+    with open_store(settings.store) as store:
+        groups = store.campaigns(min_size=min_size, limit=limit)
+    if as_json:
+        _print_json([group.to_dict() for group in groups])
+    else:
+        console.print(_campaign_table(groups))
+
+
+@command(campaigns_app, name="show")
+def show_campaign(campaign_id: Annotated[str, typer.Argument(help="A campaign id (cmp-…).")],
+                  as_json: JsonOption = False) -> None:
+    """One campaign with its members, shared contacts and score parts."""
+    settings = load_settings()
+    with open_store(settings.store) as store:
+        group = store.campaign(campaign_id)
+    if group is None:
+        raise UserError(f"no stored record is in campaign {campaign_id!r}")
+    if as_json:
+        _print_json(group.to_dict())
+        return
+    console.print(_campaign_table([group]))
+    console.print("shared: " + ", ".join(f"{k} ({n})" for k, n in group.links.items()),
+                  markup=False, highlight=False)
+    console.print("score parts: " + json.dumps(group.score_parts), markup=False)
+    console.print("records: " + ", ".join(group.record_ids), markup=False, highlight=False)
