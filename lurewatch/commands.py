@@ -1,7 +1,6 @@
 """Mounts every component's commands on the ``lurewatch`` app (imports only)."""
 
 from classifiers import campaign_commands  # noqa: F401  cluster rebuild, campaigns list
-from classifiers import campaign_commands  # noqa: F401  cluster rebuild, campaigns list
 from classifiers import commands as classifier_commands  # noqa: F401  classify, evaluate
 from crawlers import commands as crawler_commands  # noqa: F401  crawl, parse
 from index import commands as index_commands  # noqa: F401  reindex, spool drain, kibana import
