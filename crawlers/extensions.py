@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 from typing import Self
 
+import redis
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 
 from crawlers.settings import crawl_source
 from crawlers.sink import SINK_FD_SETTING, sink_for_fd
@@ -65,8 +67,23 @@ class SourceRun:
             if reason == "finished":
                 (Path(jobdir) / FINISHED_MARKER).touch()
             (Path(jobdir) / RUNNING_MARKER).unlink(missing_ok=True)
+        if self.crawler.settings.get("REDIS_URL"):
+            expire_round(self.crawler.settings)
         stats = dict(self.crawler.stats.get_stats())
         stats["elapsed_time_seconds"] = time.monotonic() - self.started
         stats["finish_reason"] = reason
         if self.sink is not None:
             self.sink.stats(self.source.name, stats)
+
+
+def expire_round(settings: BaseSettings) -> None:
+    """Distributed mode: once the shared queue is empty, let the shared dupe filter
+    expire after ``DISTRIBUTED_ROUND_TTL`` seconds, so the next scheduled crawl of the
+    source fetches its listing pages again (peers finishing meanwhile still share it)."""
+    server = redis.Redis.from_url(settings["REDIS_URL"])
+    try:
+        if server.llen(settings["SCHEDULER_QUEUE_KEY"]) == 0:
+            server.expire(settings["SCHEDULER_DUPEFILTER_KEY"],
+                          settings.getint("DISTRIBUTED_ROUND_TTL", 60))
+    finally:
+        server.close()

@@ -4,13 +4,15 @@ counting pages and rejections, and deciding which records are new."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -31,6 +33,8 @@ class LurewatchSpider(scrapy.Spider):
 
     source: Source
     crawl_state: CrawlState
+    distributed: bool = False
+    _idle_since: float | None = None
 
     def __init__(self, source: Source, state: CrawlState, **kwargs: Any) -> None:
         super().__init__(name=source.name, **kwargs)
@@ -48,6 +52,10 @@ class LurewatchSpider(scrapy.Spider):
         state = CrawlState(Path(crawler.settings["LUREWATCH_STATE_PATH"]))
         spider = cls(source, state, *args, **kwargs)
         spider._set_crawler(crawler)
+        spider.distributed = bool(crawler.settings.get("REDIS_URL"))
+        if spider.distributed:
+            crawler.signals.connect(spider.keep_alive_while_peers_work,
+                                    signal=signals.spider_idle)
         return spider
 
     # -- requests --------------------------------------------------------------------
@@ -72,9 +80,29 @@ class LurewatchSpider(scrapy.Spider):
             urls.append(url)
         return urls
 
+    @property
+    def refetch_start_pages(self) -> bool:
+        """Start pages are fetched on every run, even when resuming from a JOBDIR; in
+        distributed mode the shared dupe filter lets only one process fetch them."""
+        return not self.distributed
+
     def start_requests_for(self, url: str) -> Iterable[Request]:
-        # Start pages are fetched on every run, even when resuming from a JOBDIR.
-        yield self.request(url, self.parse, dont_filter=True)
+        yield self.request(url, self.parse, dont_filter=self.refetch_start_pages)
+
+    def keep_alive_while_peers_work(self) -> None:
+        """Distributed mode: a process whose own work is done stays open while the shared
+        queue has requests, and for ``DISTRIBUTED_IDLE_GRACE`` seconds after it emptied,
+        since a peer still parsing a page may add more."""
+        grace = self.crawler.settings.getfloat("DISTRIBUTED_IDLE_GRACE", 6.0)
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        now = time.monotonic()
+        if scheduler is not None and scheduler.has_pending_requests():
+            self._idle_since = None
+            raise DontCloseSpider
+        if self._idle_since is None:
+            self._idle_since = now
+        if now - self._idle_since < grace:
+            raise DontCloseSpider
 
     def page_budget_left(self) -> bool:
         return self.pages < self.source.max_pages

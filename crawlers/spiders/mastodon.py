@@ -23,12 +23,12 @@ class MastodonSpider(LurewatchSpider):
     def start_requests_for(self, url: str) -> Iterable[Request]:
         base = url.rstrip("/")
         if "/api/v1/" in base:
-            yield self.request(base, self.parse, dont_filter=True)
+            yield self.request(base, self.parse, dont_filter=self.refetch_start_pages)
             return
         timelines = [f"tag/{quote(tag.lstrip('#'))}" for tag in self.source.hashtags]
         for timeline in timelines or ["public"]:
             yield self.request(f"{base}/api/v1/timelines/{timeline}?limit={PAGE_LIMIT}",
-                               self.parse, dont_filter=True)
+                               self.parse, dont_filter=self.refetch_start_pages)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         self.fetched(response)

@@ -4,8 +4,11 @@ tests on hostile bytes, and parse tests on the real pages in ../shared/fixtures.
 from __future__ import annotations
 
 import codecs
+import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +28,7 @@ from crawlers.middlewares.url_safety import UnsafeURL, URLSafetyMiddleware
 from crawlers.run import crawl
 from crawlers.sample_sites.server import (
     HOSTILE_PAGES,
+    THROTTLED_ONCE,
     SampleSites,
     board_content,
     serve_sample_sites,
@@ -320,39 +324,50 @@ def test_full_pipeline_scores_in_batches(site: SampleSites, tmp_path: Path) -> N
     assert any(ad.flagged for ad in ads)
 
 
-KILL_SCRIPT = """
-import sys
+CRAWL_SCRIPT = """
+import json, sys
 from pathlib import Path
 from crawlers.run import crawl
 from crawlers.settings import ITEM_PIPELINES_UNSCORED
 from index.sqlite import SQLiteStore
 from lurewatch.config import Settings, load_sources
-root, base = Path(sys.argv[1]), sys.argv[2]
-settings = Settings(data_dir=root, crawl={"jobdir": root / "jobs", "download_delay": 0.15,
-                                          "concurrent_requests_per_domain": 1,
-                                          "autothrottle": False})
-sources = [s for s in load_sources(Path(sys.argv[3]), base_url=base) if s.name == "kerjahub"]
+root, base, sources_file, crawl_settings = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+settings = Settings(data_dir=root, crawl={"jobdir": root / "jobs", **json.loads(crawl_settings)})
+sources = [s for s in load_sources(Path(sources_file), base_url=base) if s.name == "kerjahub"]
 stats = crawl(sources, settings, store=SQLiteStore(root / "store.db"),
               overrides={"ITEM_PIPELINES": ITEM_PIPELINES_UNSCORED, "STORE_BATCH_SIZE": 2})
-print("STORED", stats.sources["kerjahub"].stored, flush=True)
+print("STATS", json.dumps(stats.to_dict()["sources"]["kerjahub"]), flush=True)
 """
+SLOW_POLITE = {"download_delay": 0.15, "concurrent_requests_per_domain": 1,
+               "autothrottle": False}
 
 
-def _run_crawl_process(root: Path, site: str) -> subprocess.Popen[str]:
+def _run_crawl_process(root: Path, site: str, crawl_settings: dict[str, object]
+                       ) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(PACKAGE_ROOT)}
-    return subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(root), site,
-                             str(SOURCES_FILE)], stdout=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+    return subprocess.Popen([sys.executable, "-c", CRAWL_SCRIPT, str(root), site,
+                             str(SOURCES_FILE), json.dumps(crawl_settings)],
+                            stdout=subprocess.PIPE, text=True, env=env, start_new_session=True)
+
+
+def _stats_of(process: subprocess.Popen[str]) -> dict[str, object]:
+    out, _ = process.communicate(timeout=180)
+    assert process.returncode == 0
+    return json.loads(out.split("STATS", 1)[1])
+
+
+def board_record_count() -> int:
+    board = board_content()
+    return len(board["postings"]) + len(board["multi"]["postings"]) + len(READABLE_HOSTILE)
 
 
 @pytest.mark.slow
 def test_kill_9_half_way_then_resume_loses_nothing_stores_nothing_twice(
         site: SampleSites, tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "store.db")
-    expected = (len(board_content()["postings"]) + len(board_content()["multi"]["postings"])
-                + len(READABLE_HOSTILE))
-    first = _run_crawl_process(tmp_path, site)
-    deadline = time.monotonic() + 60
+    expected = board_record_count()
+    first = _run_crawl_process(tmp_path, site, SLOW_POLITE)
+    deadline = time.monotonic() + 90
     while store.count() < 6 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.1)
     os.killpg(first.pid, signal.SIGKILL)  # the crawl parent and its Scrapy child
@@ -360,13 +375,54 @@ def test_kill_9_half_way_then_resume_loses_nothing_stores_nothing_twice(
     stored_before = store.count()
     assert 0 < stored_before < expected, "the kill must land half-way"
 
-    second = _run_crawl_process(tmp_path, site)
-    out, _ = second.communicate(timeout=120)
-    assert second.returncode == 0
-    stored_again = int(out.split("STORED")[1])
+    stored_again = _stats_of(_run_crawl_process(tmp_path, site, SLOW_POLITE))["stored"]
     assert store.count() == expected  # nothing lost
     assert stored_before + stored_again == expected  # nothing stored twice
     assert len({ad.id for ad in store.scan()}) == expected
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A private redis-server (Debian's package) on a free loopback port."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
+                               "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                              stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_two_processes_share_one_frontier_and_fetch_every_page_once(
+        redis_url: str, tmp_path: Path) -> None:
+    with serve_sample_sites() as site:
+        polite = {**SLOW_POLITE, "download_delay": 0.1, "redis_url": redis_url}
+        first = _run_crawl_process(tmp_path, site, polite)
+        second = _run_crawl_process(tmp_path, site, polite)
+        stats = [_stats_of(first), _stats_of(second)]
+        hits = dict(site.hits)
+    pages = {path: n for path, n in hits.items() if path != "/robots.txt"}
+    retried = {THROTTLED_ONCE: 2}  # answered 429 once, then fetched: one page, two requests
+    assert {path: n for path, n in pages.items() if n != retried.get(path, 1)} == {}
+    refused = sum(s["rejected"].get("too_large", 0) for s in stats)  # type: ignore[attr-defined]
+    assert sum(int(s["pages_fetched"]) for s in stats) + refused == len(pages)
+    assert all(int(s["pages_fetched"]) > 0 for s in stats), "both processes must fetch"
+    assert SQLiteStore(tmp_path / "store.db").count() == board_record_count()
 
 
 # --- real pages from ../shared/fixtures ----------------------------------------------
