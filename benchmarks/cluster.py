@@ -1,0 +1,135 @@
+"""Benchmark near-duplicate clustering and campaign linking.
+
+Measures, on a synthetic crawl of N records (default 100,000; 60% re-posts of templated
+ads with slots changed, 40% one-off ads, a third with a phone from a shared pool):
+
+* ``add_per_second``: records added one at a time with ``NearDuplicateIndex.assign``
+  (each its own transaction, as the crawl pipeline calls it), and the rate over the
+  first and the last tenth, to show it does not fall as the index grows;
+* ``rebuild_seconds``: ``relink_store`` on a SQLite store holding the same records (what
+  ``lurewatch cluster rebuild`` runs: scan, re-cluster, campaigns, write-back);
+* ``peak_rss_mb``: the process's peak resident memory at the end;
+* ``pairwise``: precision and recall on the labelled set ``classifiers/data/cluster_eval.jsonl``.
+
+    python -m benchmarks.cluster [--records N] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import resource
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from classifiers.campaigns import relink_store
+from classifiers.cluster import NearDuplicateIndex, evaluate, load_eval_set
+from index.sqlite import SQLiteStore
+from lurewatch.record import Ad, Contacts, Label
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+CITIES = ("Kuala Lumpur", "Johor Bahru", "Penang", "Ipoh", "Klang", "Kuching", "Bangkok",
+          "Mae Sot", "Sihanoukville", "Phnom Penh", "Yangon", "Jakarta", "Manila")
+
+
+def _vocabulary() -> list[str]:
+    """Words (and single CJK characters) of the labelled set: the region's languages."""
+    words: set[str] = set()
+    for ad, _ in load_eval_set():
+        for word in ad.text.split():
+            words.update(word if word.isascii() or len(word) < 6 else list(word))
+    return sorted(words)
+
+
+def synthetic_ads(count: int, seed: int = 7) -> Iterator[Ad]:
+    """A reproducible synthetic crawl (generated lazily: the ads are never all in memory)."""
+    rng = random.Random(seed)
+    vocabulary = _vocabulary()
+    templates = [" ".join(rng.choices(vocabulary, k=rng.randint(40, 70))) + " {slot}"
+                 for _ in range(max(count // 40, 1))]
+    phones = [f"+601{rng.randint(10_000_000, 99_999_999)}" for _ in range(max(count // 20, 1))]
+    for number in range(count):
+        if rng.random() < 0.6:
+            slot = (f"{rng.choice(CITIES)} RM{rng.randint(20, 60) * 100} "
+                    f"+60 1{rng.randint(0, 9)}-{rng.randint(1_000_000, 9_999_999)}")
+            text = rng.choice(templates).replace("{slot}", slot)
+        else:
+            text = " ".join(rng.choices(vocabulary, k=rng.randint(40, 70)))
+        flagged = rng.random() < 0.2
+        yield Ad(source=f"source_{rng.randint(0, 9)}", url=f"https://bench.invalid/ad/{number}",
+                 text=text, posted_at=START + timedelta(minutes=number),
+                 country=rng.choice(("MY", "TH", "SG", "KH")),
+                 contacts=Contacts(phones=[rng.choice(phones)] if rng.random() < 0.33 else []),
+                 risk_label=Label.deceptive_recruitment if flagged else Label.legitimate,
+                 risk_score=rng.uniform(0.5, 1.0) if flagged else rng.uniform(0.0, 0.4))
+
+
+def measure(records: int, workdir: Path) -> dict[str, object]:
+    """The figures for ``records`` (rounded down to a multiple of ten)."""
+    tenth = max(records // 10, 1)
+    ads = synthetic_ads(records)
+    # Per tenth: wall seconds and this process's CPU seconds (other work on a shared
+    # machine slows the wall clock, not the CPU time).
+    wall: list[float] = []
+    cpu: list[float] = []
+    with NearDuplicateIndex(workdir / "clusters.sqlite") as index:
+        for _ in range(10):
+            wall_start, cpu_start = time.perf_counter(), time.process_time()
+            for ad in itertools.islice(ads, tenth):
+                index.assign(ad)
+            wall.append(time.perf_counter() - wall_start)
+            cpu.append(time.process_time() - cpu_start)
+
+    with SQLiteStore(workdir / "store.db") as store:
+        batch: list[Ad] = []
+        for ad in synthetic_ads(10 * tenth):
+            batch.append(ad)
+            if len(batch) == 500:
+                store.upsert(batch)
+                batch.clear()
+        store.upsert(batch)
+        with NearDuplicateIndex(workdir / "rebuild.sqlite") as index:
+            started, cpu_start = time.perf_counter(), time.process_time()
+            report = relink_store(store, index)
+            rebuild_seconds = time.perf_counter() - started
+            rebuild_cpu_seconds = time.process_time() - cpu_start
+
+    scores = evaluate()
+    return {
+        "pairwise": {"precision": round(scores.precision, 4), "recall": round(scores.recall, 4)},
+        "add_per_second": round(10 * tenth / sum(wall), 1),
+        "add_per_cpu_second": round(10 * tenth / sum(cpu), 1),
+        "add_per_cpu_second_first_tenth": round(tenth / cpu[0], 1),
+        "add_per_cpu_second_last_tenth": round(tenth / cpu[-1], 1),
+        "rebuild_seconds": round(rebuild_seconds, 1),
+        "rebuild_cpu_seconds": round(rebuild_cpu_seconds, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "records": 10 * tenth,
+        "clusters": report.clusters,
+        "campaigns": report.campaigns,
+        "eval_records": scores.records,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--json", type=Path, help="write the figures as JSON here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lurewatch-bench-") as workdir:
+        figures = measure(args.records, Path(workdir))
+    width = max(len(key) for key in figures)
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
