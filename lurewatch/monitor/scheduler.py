@@ -332,6 +332,7 @@ class Monitor:
                 lease = self.locks.try_acquire(name, gap)
                 if lease is None:
                     log.info("%s: crawled by another monitor; skipped", name)
+                    metrics.CRAWLS.labels(source=name, outcome="skipped_other_monitor").inc()
                     return
             try:
                 self._crawl_and_judge(source)

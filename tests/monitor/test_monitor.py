@@ -273,3 +273,27 @@ def test_an_unhealthy_streak_alerts_once_and_a_new_streak_again(tmp_path: Path) 
         rule, "board", runs("healthy", "unhealthy", "unhealthy", "healthy", "unhealthy",
                             "unhealthy"), settings)
     assert again is not None and again.dedup_key != first.dedup_key
+
+
+def test_status_shows_last_run_counts_health_and_next_run(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from lurewatch.monitor.status import status_rows, status_table
+
+    settings = Settings(data_dir=tmp_path)
+    state = MonitorState.for_settings(settings)
+    run_id = state.start_run("iklan-jawatan")
+    state.finish_run(run_id, outcome="ok", health="unhealthy",
+                     counts=CrawlCounts(pages_fetched=1).to_dict(),
+                     problems=["1 pages fetched but no records found (layout changed?)"])
+    state.set_next_run("iklan-jawatan", datetime.now(UTC) + timedelta(minutes=30))
+
+    rows = {row["source"]: row for row in json.loads(json.dumps(status_rows(settings)))}
+    assert rows["kerjahub"]["last_run"] is None and rows["kerjahub"]["health"] == "unknown"
+    broken = rows["iklan-jawatan"]
+    assert (broken["health"], broken["counts"]["pages_fetched"]) == ("unhealthy", 1)
+    assert broken["schedule"] == "every 60 min" and broken["next_run"]
+    console = Console(record=True, width=200)
+    console.print(status_table(list(rows.values())))
+    table = console.export_text()
+    assert "iklan-jawatan" in table and "layout changed?" in table and "in 30 min" in table
