@@ -73,9 +73,15 @@ _EMPLOYER = regex.compile(
     r"(?:[A-Z][\w&'.-]*\s){1,5}(?:Sdn\.?\s?Bhd\.?|Bhd\.?|Pte\.?\s?Ltd\.?|Co\.,?\s?Ltd\.?|"
     r"Ltd\.?|Limited|Inc\.?|Corp\.?|Corporation|LLC|PLC|JSC|Company|Agency|Agencies|"
     r"Manpower|Services|Group|Hospital|Hotel|Resort)\b|"
-    r"\p{Han}{2,12}(?:有限公司|公司|集团)|"
+    r"\p{Han}{2,12}(?:有限公司|集团)|"
     r"(?:Công ty|CÔNG TY)\s+(?:[\p{Lu}][\p{L}]*\s?){1,6}|"
-    r"บริษัท\s?[\p{Thai}A-Za-z ]{2,40}?จำกัด"
+    r"บริษัท\s?[\p{Thai}A-Za-z ]{2,40}?จำกัด|"
+    # Legal-form words in the other scripts of the region, after the name they end.
+    r"[^\n,.;:!?]{2,40}?(?:লিমিটেড|प्रा\.\s?लि\.|लिमिटेड|لمیٹڈ|\(පුද්\) සමාගම|"
+    r"ကုမ္ပဏီလီမိတက်|ឯ\.ក|Sdn\.? Bhd\.?)|"
+    # A bare "company" word names an employer only as the last word of a line.
+    r"[^\n,.;:!?۔]{2,40}?(?:کمپنی|ကုမ္ပဏီ|සමාගම)(?=\s*(?:$|\n|۔|။))|"
+    r"(?m:^)ក្រុមហ៊ុន\s[^\n,.;:!?។]{2,40}"
 )
 _COMPANY_LABEL = regex.compile(
     r"(?:company|employer|syarikat|majikan|perusahaan|kumpulan|कम्पनी|কোম্পানি|公司)\s*[:：]\s*"
@@ -165,12 +171,14 @@ def find_contacts(
             for p in phones
         ]
     taken = [(c.start, c.end) for c in found]
-    whatsapp_mentions = [m.end() for m in _WHATSAPP_WORD.finditer(text)]
+    whatsapp_mentions = [(m.start(), m.end()) for m in _WHATSAPP_WORD.finditer(text)]
     for phone in phones:
         if any(s <= phone.start < e for s, e in taken):
             continue
         found.append(phone)
-        if any(0 <= phone.start - end <= 25 for end in whatsapp_mentions):
+        # "WhatsApp: 012..." within 25 characters before, or "012... (WhatsApp)" right after.
+        if any(0 <= phone.start - end <= 25 or 0 <= start - phone.end <= 3
+               for start, end in whatsapp_mentions):
             found.append(FoundContact("whatsapp", phone.value, phone.start, phone.end))
     for m in _WA_LINK.finditer(readable):
         found.append(FoundContact("whatsapp", "+" + m.group(1), m.start(), m.end()))

@@ -73,8 +73,16 @@ class Lexicon:
     job_terms: tuple[str, ...]
     accountability: tuple[str, ...]
     negations: tuple[str, ...]
+    negations_after: tuple[str, ...]
     scam_work: tuple[str, ...]
     indicators: dict[str, tuple[str, ...]]
+    word_endings: bool
+
+
+@dataclass(frozen=True)
+class _LexiconNegations:
+    before: frozenset[str]
+    after: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -129,8 +137,10 @@ def load_lexicon(path: Path) -> Lexicon:
         job_terms=_phrases(path, data, "job_terms"),
         accountability=_phrases(path, data, "accountability"),
         negations=_phrases(path, data, "negations"),
+        negations_after=_phrases(path, data, "negations_after"),
         scam_work=_phrases(path, data, "scam_work"),
         indicators={k: _phrases(path, indicators, k) for k in indicators},
+        word_endings=str(data.get("word_endings", "no")).lower() in ("yes", "true"),
     )
 
 
@@ -193,10 +203,13 @@ class _Matchers:
         self.patterns = Matcher(self.nlp.vocab)
         # match key -> (language, kind, indicator or "", phrase)
         self.keys: dict[int, tuple[str, str, str, str]] = {}
-        self.negations: dict[str, set[str]] = {}
+        self.negations: dict[str, _LexiconNegations] = {}
         scam_places, _ = places()
         for lexicon in lexicons():
-            self.negations[lexicon.language] = {n.lower() for n in lexicon.negations}
+            self.negations[lexicon.language] = _LexiconNegations(
+                frozenset(n.lower() for n in lexicon.negations),
+                frozenset(n.lower() for n in lexicon.negations_after),
+            )
             groups: list[tuple[str, str, tuple[str, ...]]] = [
                 ("job", "", lexicon.job_terms),
                 ("accountability", "", lexicon.accountability),
@@ -205,15 +218,17 @@ class _Matchers:
             ]
             for kind, indicator, phrases in groups:
                 for phrase in phrases:
-                    self._add(lexicon.language, kind, indicator, phrase)
+                    self._add(lexicon.language, kind, indicator, phrase, lexicon.word_endings)
         for place in scam_places:
-            self._add("places", "scam_place", "", place)
+            self._add("places", "scam_place", "", place, word_endings=True)
 
-    def _add(self, language: str, kind: str, indicator: str, phrase: str) -> None:
+    def _add(self, language: str, kind: str, indicator: str, phrase: str,
+             word_endings: bool) -> None:
         key_name = f"{language}|{kind}|{indicator}|{phrase}"
         key = self.nlp.vocab.strings.add(key_name)
         self.keys[key] = (language, kind, indicator, phrase)
-        if "*" not in phrase:
+        last_word_open = word_endings and not _UNSPACED.search(phrase)
+        if "*" not in phrase and not last_word_open:
             self.phrases.add(key_name, [self.nlp.make_doc(phrase)])
             return
         pattern: list[dict] = []
@@ -222,6 +237,10 @@ class _Matchers:
                 gap = GAP_CHARS if _UNSPACED.search(phrase) else GAP_WORDS
                 pattern.append({"OP": f"{{0,{gap}}}"})
             pattern.extend({"LOWER": token.lower_} for token in self.nlp.make_doc(part.strip()))
+        if last_word_open and pattern and "LOWER" in pattern[-1]:
+            # Words take endings in this language ("वर्ष" in "वर्षका"): the last word is a stem.
+            stem = pattern[-1]["LOWER"]
+            pattern[-1] = {"LOWER": {"REGEX": f"^{regex.escape(stem)}"}}
         self.patterns.add(key_name, [pattern])
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
@@ -234,22 +253,37 @@ def matchers() -> _Matchers:
     return _Matchers()
 
 
-_CLAUSE_END = regex.compile(r"[.!?;:。！？；।॥\u104A\u104B\u17D4\u0DF4|]")
+_CLAUSE_END = regex.compile(r"[.!?;:,，、،。！？；।॥\u104A\u104B\u17D4\u17D5\u0DF4|]")
 
 
-def _negated(doc: Doc, start: int, negations: set[str]) -> bool:
-    """A negation word in the few tokens before ``start``, within the same clause."""
+def _clause_window(doc: Doc, start: int, end: int, before: bool) -> str:
+    """Lower-cased text of the few tokens before ``start`` (or after ``end``) in the clause."""
     window = NEGATION_WINDOW * (3 if _UNSPACED.match(doc[start].text) else 1)
-    first = max(start - window, 0)
-    for position in range(start - 1, first - 1, -1):
+    positions = range(start - 1, max(start - window, 0) - 1, -1) if before else range(
+        end, min(end + window, len(doc)))
+    tokens = []
+    for position in positions:
         if _CLAUSE_END.fullmatch(doc[position].text):
-            first = position + 1
             break
-    before = doc[first:start]
-    text = before.text.lower()
-    return any(token.lower_ in negations for token in before) or any(
-        len(n) > 1 and _UNSPACED.search(n) and n in text for n in negations
-    )
+        tokens.append(doc[position].text.lower())
+    if before:
+        tokens.reverse()
+    return " ".join(tokens) if not _UNSPACED.match(doc[start].text) else "".join(tokens)
+
+
+def _negated(doc: Doc, start: int, end: int, lexicon: _LexiconNegations) -> bool:
+    """A negation word just before (or, in verb-final languages, just after) the phrase."""
+    before = _clause_window(doc, start, end, before=True)
+    after = _clause_window(doc, start, end, before=False) if lexicon.after else ""
+    return _contains_word(before, lexicon.before) or _contains_word(after, lexicon.after)
+
+
+def _contains_word(window: str, words: frozenset[str]) -> bool:
+    if not window:
+        return False
+    tokens = set(window.split())
+    return any(w in tokens or (len(w) > 1 and (" " in w or _UNSPACED.search(w)) and w in window)
+               for w in words)
 
 
 def _span(normalised: Normalised, source: str, start: int, end: int) -> Span:
@@ -304,7 +338,8 @@ def analyse(
     accountable = False
     scam_work: list[tuple[int, int]] = []
     scam_places: list[tuple[int, int]] = []
-    english_negations = matchers().negations.get("en", set())
+    no_negations = _LexiconNegations(frozenset(), frozenset())
+    english = matchers().negations.get("en", no_negations)
     # Job and accountability words count only in the languages the text is written in
     # (Malay "mohon" is "apply", Indonesian "mohon maaf" is "sorry").
     written_in = {*language.present, "en"}
@@ -313,7 +348,8 @@ def analyse(
     for key, start, end in sorted(matchers()(doc), key=lambda m: (m[1], m[2])):
         language_code, kind, indicator, phrase = matchers().keys[key]
         char_start, char_end = offsets[start][0], offsets[end - 1][1]
-        negations = matchers().negations.get(language_code, set()) | english_negations
+        own = matchers().negations.get(language_code, no_negations)
+        negations = _LexiconNegations(own.before | english.before, own.after)
         if kind in ("job", "accountability") and language_code not in written_in:
             continue
         if kind == "job":
@@ -324,7 +360,7 @@ def analyse(
             scam_work.append((char_start, char_end))
         elif kind == "scam_place":
             scam_places.append((char_start, char_end))
-        elif not _negated(doc, start, negations):
+        elif not _negated(doc, start, end, negations):
             found[indicator].append(
                 (_span(normalised, source, char_start, char_end), f"{language_code}:{phrase}")
             )
@@ -350,14 +386,18 @@ def analyse(
         c for c in contacts if c.kind == "url" and not regex.search(
             r"wa\.me|t\.me|telegram\.me|line\.me|whatsapp", c.value, regex.IGNORECASE)
     ]
-    if job_related and messaging and not other_channels and not employer_found \
+    smuggling = any(found.get(i) for i in ("no_passport_needed", "border_crossing_arranged",
+                                           "forged_documents"))
+    if (job_related or smuggling) and messaging and not other_channels and not employer_found \
             and not accountable:
         for contact in messaging:
             found["private_messaging_only"].append((
                 _span(normalised, source, contact.start, contact.end),
                 f"check:only {contact.kind} contact, no company named",
             ))
-    if job_related and not employer_found and not accountable and not other_channels:
+    # A licence or statutory contributions make a recruiter accountable but do not name
+    # the employer; an e-mail or website does give a way to find it.
+    if job_related and not smuggling and not employer_found and not other_channels:
         found["employer_unnamed"].append((
             Span(start=0, end=0, text=""), "check:no company, address or licence named"
         ))

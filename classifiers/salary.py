@@ -30,8 +30,9 @@ CURRENCIES: dict[str, str] = {
     "thb": "THB", "฿": "THB", "บาท": "THB", "baht": "THB", "泰铢": "THB",
     "vnd": "VND", "₫": "VND", "đồng": "VND", "vnđ": "VND", "đ": "VND",
     "php": "PHP", "₱": "PHP", "piso": "PHP", "pesos": "PHP", "peso": "PHP",
-    "usd": "USD", "us$": "USD", "美元": "USD", "美金": "USD", "dollars": "USD", "ដុល្លារ": "USD",
-    "ဒေါ်လာ": "USD", "डलर": "USD", "ডলার": "USD", "டாலர்": "USD",
+    "usd": "USD", "us$": "USD", "dollars": "USD", "美元": "USD", "美金": "USD", "ดอลลาร์": "USD",
+    "ඩොලර්": "USD", "डलर": "USD", "ដុល្លារ": "USD", "ဒေါ်လာ": "USD", "ডলার": "USD",
+    "டாலர்": "USD", "ڈالر": "USD",
     "sgd": "SGD", "s$": "SGD", "新币": "SGD",
     "mmk": "MMK", "kyat": "MMK", "ကျပ်": "MMK", "သိန်း": "MMK",
     "khr": "KHR", "riel": "KHR", "៛": "KHR", "រៀល": "KHR",
@@ -77,7 +78,8 @@ PERIODS: dict[str, str] = {
 }
 SALARY_WORDS = (
     "salary|gaji|pay|wage|income|upah|lương|thu nhập|薪|月薪|工资|收入|待遇|เงินเดือน|รายได้|"
-    "sahod|sweldo|বেতন|तलब|तलब|तनख्वाह|تنخواہ|လစာ|ប្រាក់ខែ|වැටුප|சம்பளம்|earn|kiếm"
+    "月入|sahod|sweldo|kumita|বেতন|আয়|तलब|तनख्वाह|कमाइ|تنخواہ|کمائیں|လစာ|ប្រាក់ខែ|រកបាន|වැටුප|"
+    "උපයන්න|சம்பளம்|சம்பாதிக்க|earn|kiếm|penghasilan|pendapatan"
 )
 
 
@@ -109,6 +111,7 @@ class FoundSalary:
     salary: Salary
     start: int
     end: int
+    stated_as_pay: bool  # a pay word just before it, or a period after it (not a price)
 
 
 @functools.cache
@@ -150,14 +153,16 @@ def monthly_usd(amount: float, currency: str, period: str | None) -> float | Non
 def find_salaries(text: str, language: str | None = None) -> list[FoundSalary]:
     """Salary mentions in ``text``: those with a currency, or a number near a pay word."""
     text = ascii_digits(text[:MAX_CHARS])
-    pay_words = [m.start() for m in _SALARY_WORD.finditer(text)]
+    pay_words = [(m.start(), m.end()) for m in _SALARY_WORD.finditer(text)]
     found: list[FoundSalary] = []
     for m in _SALARY.finditer(text):
         if not any(m.group(f"num{i}") for i in (1,)):
             continue
         currency_token = m.group("cur1") or m.group("curafter1") or m.group("cur2") \
             or m.group("curafter2")
-        near_pay_word = any(0 <= m.start() - p <= 30 for p in pay_words)
+        # "Salary RM3k", or "$3000 a month earned" in verb-final languages.
+        near_pay_word = any(0 <= m.start() - end <= 30 or 0 <= start - m.end() <= 15
+                            for start, end in pay_words)
         multiplier = m.group("mul1") or m.group("mul2")
         if not currency_token and not near_pay_word:
             continue
@@ -182,13 +187,18 @@ def find_salaries(text: str, language: str | None = None) -> list[FoundSalary]:
             text=m.group().strip(), amount_min=low, amount_max=high, currency=currency,
             period=period or "month", monthly_usd=usd,
         )
-        found.append(FoundSalary(salary, m.start(), m.start() + len(m.group().rstrip())))
+        found.append(FoundSalary(salary, m.start(), m.start() + len(m.group().rstrip()),
+                                 near_pay_word or bool(m.group("period"))))
     return found
 
 
 def find_salary(text: str, language: str | None = None) -> FoundSalary | None:
-    """The ad's headline salary: the highest monthly figure among those found."""
-    found = find_salaries(text, language)
+    """The ad's headline salary: the highest monthly figure stated as pay.
+
+    Amounts without a pay word before them or a period after them (fees, prices) are
+    not salaries.
+    """
+    found = [f for f in find_salaries(text, language) if f.stated_as_pay]
     with_usd = [f for f in found if f.salary.monthly_usd is not None]
     if with_usd:
         return max(with_usd, key=lambda f: f.salary.monthly_usd or 0.0)

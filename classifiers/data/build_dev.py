@@ -10,8 +10,8 @@ shows; an item's indicator annotation is the union over its lines (plus
 ``employer_unnamed`` when a job ad names no company). Items built from the same job
 line (or post) share a ``group``, so a split by group keeps paraphrases on one side.
 
-Placeholders: ``{phone}`` (the language's local phone format), ``{email}``, ``{url}``,
-``{company}``.
+Placeholders: ``{phone}`` (one of the language's local phone formats, ``#`` a random
+digit, sometimes written in ``native_digits``), ``{email}``, ``{url}``, ``{company}``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,13 @@ def _line(raw: str) -> tuple[str, list[str]]:
 
 def _fill(text: str, rng: random.Random, bank: dict[str, Any], company: str = "") -> str:
     def phone() -> str:
-        return "".join(str(rng.randint(0, 9)) if c == "#" else c for c in bank["phone"])
+        number = "".join(
+            str(rng.randint(0, 9)) if c == "#" else c for c in rng.choice(bank["phone"])
+        )
+        # Some posters write numbers in their own script's digits.
+        if bank.get("native_digits") and rng.random() < 0.3:
+            number = "".join(bank["native_digits"][int(c)] if c.isdigit() else c for c in number)
+        return number
 
     slug = "".join(c for c in company.lower() if c.isascii() and c.isalnum())[:12] or "jobs"
     return (
@@ -69,15 +75,21 @@ def legitimate(bank: dict[str, Any], rng: random.Random, group: int) -> tuple[st
     job = legit["jobs"][group % len(legit["jobs"])]
     company = _line(legit["companies"][group % len(legit["companies"])])[0]
     lines = [job]
-    if rng.random() < 0.8:
+    named = rng.random() < 0.8
+    if named:
         lines.append(company)
     lines += rng.sample(legit["details"], k=min(2, len(legit["details"])))
     lines.append(rng.choice(legit["salaries"]))
-    if rng.random() < 0.5:
+    agency = rng.random() < 0.5
+    if agency:
         lines.append(rng.choice(legit["agency"]))
-    lines.append(rng.choice(legit["apply"]))
+    apply = rng.choice(legit["apply"])
+    lines.append(apply)
     title = _line(job)[0].split(".")[0][:80]
     text, tags = _compose(lines, rng, bank, company, _joiner(rng))
+    # A legitimate ad can still name no company: only a phone to call, no licence.
+    if not named and not agency and "{email}" not in apply and "{url}" not in apply:
+        tags.append("employer_unnamed")
     return title, text, tags
 
 
