@@ -68,9 +68,11 @@ def high_score_alerts(rule: AlertRule, store: Store, settings: Settings,
                       state: MonitorState) -> Iterable[NewAlert]:
     """One alert per record scored at or above ``score_min`` (in the rule's countries,
     indicators and labels) that this rule has not alerted on yet."""
+    prefix = f"{rule.name}:record:"
+    alerted = state.alert_keys(prefix)
     for ad in store.scan(_record_filters(rule, rule.score_min)):
-        key = f"{rule.name}:record:{ad.id}"
-        if state.has_alert(key):
+        key = prefix + ad.id
+        if key in alerted:
             continue
         label = ad.risk_label.value if ad.risk_label else "unlabelled"
         where = f" in {ad.country}" if ad.country else ""

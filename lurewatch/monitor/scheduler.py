@@ -300,6 +300,12 @@ class Monitor:
         """Block until SIGTERM or SIGINT, then :meth:`stop`."""
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
+            if self.stopping.is_set():
+                # A second signal: the crawl processes stop at once (Scrapy's own rule);
+                # the crawler resets a JOBDIR left half-written at its next run.
+                log.warning("second %s: stopping crawls now", signal.Signals(signum).name)
+                stop_running_crawls()
+                return
             log.info("%s received: finishing running crawls", signal.Signals(signum).name)
             self.stopping.set()
 
@@ -329,7 +335,13 @@ class Monitor:
             lease = None
             if self.locks is not None:
                 gap = period_of(self.triggers[name], utcnow()) / 2
-                lease = self.locks.try_acquire(name, gap)
+                try:
+                    lease = self.locks.try_acquire(name, gap)
+                except redis.exceptions.RedisError as exc:
+                    # Without the lock another monitor might crawl it too: wait for Redis.
+                    log.warning("%s: Redis unavailable, crawl skipped: %s", name, exc)
+                    metrics.CRAWLS.labels(source=name, outcome="skipped_no_redis").inc()
+                    return
                 if lease is None:
                     log.info("%s: crawled by another monitor; skipped", name)
                     metrics.CRAWLS.labels(source=name, outcome="skipped_other_monitor").inc()

@@ -255,6 +255,13 @@ class MonitorState:
                 raise
         return self.get_alert(alert_id)
 
+    def alert_keys(self, prefix: str) -> set[str]:
+        """The de-duplication keys kept that start with ``prefix``."""
+        with self._connect() as db:
+            rows = db.execute("SELECT dedup_key FROM alerts WHERE substr(dedup_key, 1, ?) = ?",
+                              (len(prefix), prefix)).fetchall()
+        return {row[0] for row in rows}
+
     def has_alert(self, dedup_key: str) -> bool:
         with self._connect() as db:
             return db.execute("SELECT 1 FROM alerts WHERE dedup_key=?",
