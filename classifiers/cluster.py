@@ -319,7 +319,7 @@ def load_eval_set(path: Path = EVAL_SET) -> list[tuple[Ad, str]]:
         for line in lines:
             row = json.loads(line)
             ad = Ad(id=row["id"], source=row["source"], url=f"https://eval.invalid/{row['id']}",
-                    title=row["title"], text=row["text"], language=row["language"])
+                    title=row["title"], text=row["text"], language=row["language"] or None)
             labelled.append((ad, row["group"]))
     return labelled
 

