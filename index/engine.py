@@ -94,6 +94,19 @@ def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in ("fetched_at", KEYS_FIELD)}
 
 
+# Per-item errors that the record itself causes: replaying it would fail the same way.
+_RECORD_ERRORS = frozenset({
+    "mapper_parsing_exception", "document_parsing_exception", "strict_dynamic_mapping_exception",
+    "illegal_argument_exception", "x_content_parse_exception", "parse_exception",
+})
+
+
+def _is_about_the_record(error: Any) -> bool:
+    """True for a per-item error the record causes; anything else (a shard closing while
+    the node stops answers 404 or 503, overload answers 429) is the engine's state."""
+    return isinstance(error, dict) and error.get("type") in _RECORD_ERRORS
+
+
 def _batches(records: Iterable[Ad], size: int) -> Iterator[list[Ad]]:
     """Batches of at most ``size``; a batch ends early where an id repeats, so each bulk
     request writes a record at most once and later versions follow earlier ones."""
@@ -355,11 +368,11 @@ class EngineStore(Store, abc.ABC):
                     setattr(outcome, kind, getattr(outcome, kind) + 1)
                 elif status == 409:
                     conflicted.append(ad)
-                elif not isinstance(status, int) or status == 429 or status >= 500:
-                    (outcome.unwritten or []).append(ad)
-                else:
+                elif _is_about_the_record(result.get("error")):
                     outcome.failed += 1
                     (outcome.errors or []).append(f"{ad.id}: {result.get('error')}")
+                else:  # the engine's state (closing shards, 429, 5xx, no answer): retry later
+                    (outcome.unwritten or []).append(ad)
         except Exception as exc:  # noqa: BLE001 - the connection dropped mid-stream
             self._error_status(exc)  # re-raises anything that is not a client error
             outcome.unwritten = [*(outcome.unwritten or []),

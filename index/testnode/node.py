@@ -10,6 +10,7 @@ Used by the test fixtures, the benchmark, and by hand::
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -54,8 +55,11 @@ def _free_ports(count: int, candidates: range | None = None) -> list[int]:
     """``count`` distinct loopback ports nobody listens on (from ``candidates``, else any).
     The probes stay bound until all are chosen, so the ports differ."""
     probes: list[socket.socket] = []
+    # Random order: several test sessions share this machine, and a node that stops and
+    # restarts must not find its port taken by another session's node meanwhile.
+    ports = random.sample(candidates, len(candidates)) if candidates else [0] * count
     try:
-        for port in candidates or [0] * count:
+        for port in ports:
             probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
                 probe.bind(("127.0.0.1", port))

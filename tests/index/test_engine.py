@@ -3,7 +3,9 @@ Kibana objects. ``opensearch`` tests run on the live node(s) started by the fixt
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 import uuid
@@ -64,6 +66,33 @@ def test_engine_commands_refuse_sqlite_with_one_line(monkeypatch: pytest.MonkeyP
 
 # -- fault tolerance: the node stops in the middle of a bulk load -----------------------
 
+@contextlib.contextmanager
+def refusing_port(port: int) -> Iterator[None]:
+    """While our node is down, keep its port: accept and drop every connection (clients
+    see the engine gone), and other sessions' nodes, which probe ports by connecting,
+    do not start on it and take our writes."""
+    server = socket.create_server(("127.0.0.1", port))
+    server.settimeout(0.2)
+    done = threading.Event()
+
+    def drop_connections() -> None:
+        while not done.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            connection.close()
+
+    dropper = threading.Thread(target=drop_connections)
+    dropper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        dropper.join()
+        server.close()
+
+
 @pytest.mark.opensearch
 @pytest.mark.slow
 def test_node_stopped_mid_load_loses_nothing_and_writes_nothing_twice(
@@ -88,13 +117,17 @@ def test_node_stopped_mid_load_loses_nothing_and_writes_nothing_twice(
             time.sleep(0.05)
         node.stop()
         stopped_after = sum(r.created for r in results)
-        loader.join(timeout=300)
+        with refusing_port(node.http_port):  # type: ignore[arg-type]
+            loader.join(timeout=300)
         assert not loader.is_alive()
+        assert [e for r in results for e in r.errors] == []
         spooled = sum(r.spooled for r in results)
         assert spooled > 0, "the load finished before the node stopped"
         assert stopped_after < len(ads)
 
+        url = node.url
         node.start()  # same data folder and port: the index is recovered
+        assert node.url == url, "another node took the port while ours was down"
         drained = store.drain_spool()
         assert store.spool is not None and len(store.spool) == 0
         store.refresh_index()
@@ -122,7 +155,7 @@ def engine_store(opensearch_node: RunnerNode, tmp_path: Path) -> Iterator[Engine
 def test_reindex_changes_mapping_while_searches_keep_answering(
         engine_store: EngineStore, opensearch_node: RunnerNode,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    ads = list(generated_ads(3_000, seed=5))
+    ads = list(generated_ads(1_000, seed=5))
     engine_store.upsert(ads)
     expected_flagged = engine_store.count(SearchFilters(labels=("smuggling_offer",)))
     assert engine_store.current_index().endswith("-ads-v1")
