@@ -110,5 +110,9 @@ class RuleScorer:
 
 
 def load_scorer(settings: Settings) -> Scorer:
-    """The scorer the crawl pipeline, ``lurewatch classify`` and the demo use."""
-    return RuleScorer()
+    """The scorer the crawl pipeline, ``lurewatch classify`` and the demo use: the promoted
+    model combined with the rules when one is built (docs/model.md), else the rules."""
+    from classifiers.transformer.serving import model_scorer
+
+    rule_scorer = RuleScorer()
+    return model_scorer(settings, rule_scorer) or rule_scorer

@@ -141,7 +141,8 @@ def evaluate_version(folder: Path, weights_dir: Path, dev_file: Path,
     (folder / "thresholds.json").write_text(json.dumps(thresholds, indent=2) + "\n")
     (folder / "labels.json").write_text(json.dumps({
         "labels": list(classifier.labels), "indicators": list(classifier.indicators),
-        "flagged": ["deceptive_recruitment", "smuggling_offer"]}, indent=2) + "\n")
+        "flagged": ["deceptive_recruitment", "smuggling_offer"],
+        "max_tokens": classifier.encoder.max_tokens}, indent=2) + "\n")
 
     served = _predictions(items, mixed, indicator_array, rule_ads, thresholds, classifier)
     model_only = _predictions(items, model_probs, indicator_array, None, thresholds, classifier)

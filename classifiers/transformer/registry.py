@@ -48,9 +48,12 @@ class ModelVersion:
     def weights_present(self) -> bool:
         return all((self.weights_dir() / name).is_file() for name in self.manifest["weights"])
 
-    def verify_weights(self) -> None:
-        """Raise :class:`RegistryError` if a weight file is missing or its checksum differs."""
+    def verify_weights(self, names: tuple[str, ...] | None = None) -> None:
+        """Raise :class:`RegistryError` if a weight file (all, or ``names``) is missing or
+        its checksum differs from the manifest's."""
         for name, expected in self.manifest["weights"].items():
+            if names is not None and name not in names:
+                continue
             path = self.weights_dir() / name
             if not path.is_file():
                 raise RegistryError(f"model {self.version}: weight file {path} is missing; "
