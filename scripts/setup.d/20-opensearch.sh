@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# OpenSearch test node: fetch the runner's jars from Maven Central (cached)
+exec bash index/testnode/fetch.sh
