@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from classifiers.campaigns import relink_store
+from classifiers.campaigns import CampaignIndex, relink_store
 from classifiers.cluster import NearDuplicateIndex, evaluate, load_eval_set
 from index.sqlite import SQLiteStore
 from lurewatch.record import Ad, Contacts, Label
@@ -93,9 +93,10 @@ def measure(records: int, workdir: Path) -> dict[str, object]:
                 store.upsert(batch)
                 batch.clear()
         store.upsert(batch)
-        with NearDuplicateIndex(workdir / "rebuild.sqlite") as index:
+        links = workdir / "rebuild.sqlite"
+        with NearDuplicateIndex(links) as clusters, CampaignIndex(links) as campaigns:
             started, cpu_start = time.perf_counter(), time.process_time()
-            report = relink_store(store, index)
+            report = relink_store(store, clusters, campaigns)
             rebuild_seconds = time.perf_counter() - started
             rebuild_cpu_seconds = time.process_time() - cpu_start
 

@@ -12,13 +12,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from classifiers.campaigns import RecordGroup, relink_store
+from classifiers.campaigns import CampaignIndex, RecordGroup, relink_store
 from classifiers.cluster import ClusterIndexError, NearDuplicateIndex
 from index import open_store
 from lurewatch.cli import UserError, app, command
 from lurewatch.config import load_settings
 
-CLUSTER_INDEX_FILE = "clusters.sqlite"  # under settings.data_dir
+# Under settings.data_dir; holds both the cluster and the campaign index. The crawl
+# pipeline's incremental stages must open the same file.
+CLUSTER_INDEX_FILE = "clusters.sqlite"
 console = Console()
 cluster_app = typer.Typer(help="Near-duplicate clusters of ads.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns: ads linked by contacts and clusters.",
@@ -43,8 +45,9 @@ def rebuild(index_path: IndexOption = None, as_json: JsonOption = False) -> None
     path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     try:
-        with open_store(settings.store) as store, NearDuplicateIndex(path) as index:
-            report = relink_store(store, index)
+        with (open_store(settings.store) as store, NearDuplicateIndex(path) as clusters,
+              CampaignIndex(path) as campaigns):
+            report = relink_store(store, clusters, campaigns)
     except ClusterIndexError as exc:
         raise UserError(f"cluster index {path}: {exc}") from exc
     summary = {"records": report.records, "clusters": report.clusters,

@@ -23,11 +23,13 @@ high, evenly spaced ones 0). A group with nothing flagged scores 0 however organ
 from __future__ import annotations
 
 import math
+import sqlite3
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import tldextract
@@ -258,9 +260,120 @@ class RelinkReport:
     updated: int
 
 
-def relink_store(store: Store, index: NearDuplicateIndex, batch_size: int = 500) -> RelinkReport:
-    """Full rebuild: re-cluster every stored record, recompute campaigns, and write back
-    ``cluster_id`` and ``campaign_id`` where they changed (nothing else is touched)."""
+def _campaign_keys(record_id: str, keys: Iterable[str], cluster_id: str | None) -> set[str]:
+    """Everything that ties a record to its campaign, itself included (so a re-fetch
+    finds its campaign again)."""
+    tied = {*keys, f"record:{record_id}"}
+    if cluster_id:
+        tied.add(f"cluster:{cluster_id}")
+    return tied
+
+
+class CampaignIndex:
+    """Incremental campaign ids for the crawl pipeline (one SQLite file; it may be the
+    cluster index's file).
+
+    ``CampaignIndex(path).assign(ad)``, after the ad has its ``cluster_id``, returns the
+    campaign of the records it shares a contact or cluster with, or founds
+    ``cmp-<record id>``. When a record joins several campaigns they merge into the one
+    with the earliest first post, as a full rebuild would name it; records stored
+    earlier keep the old id until :func:`relink_store` runs (``resolve`` follows merges).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript("""
+            CREATE TABLE IF NOT EXISTS campaign_keys (
+                key TEXT PRIMARY KEY, campaign_id TEXT NOT NULL) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS campaign_keys_campaign ON campaign_keys (campaign_id);
+            CREATE TABLE IF NOT EXISTS campaigns (
+                campaign_id TEXT PRIMARY KEY, first_seen REAL NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS campaign_merges (
+                campaign_id TEXT PRIMARY KEY, merged_into TEXT NOT NULL) WITHOUT ROWID;
+        """)
+
+    def _place(self, record_id: str, seen: float, tied: set[str]) -> str:
+        db = self._db
+        marks = ",".join("?" * len(tied))
+        found = db.execute(
+            f"SELECT c.campaign_id, c.first_seen FROM campaigns c WHERE c.campaign_id IN "
+            f"(SELECT DISTINCT campaign_id FROM campaign_keys WHERE key IN ({marks}))",
+            tuple(tied)).fetchall()
+        candidates = [*found, (CAMPAIGN_PREFIX + record_id, seen)]
+        survivor, first_seen = min(candidates, key=lambda c: (c[1], c[0]))
+        merged = [c for c, _ in found if c != survivor]
+        if merged:  # the record bridges campaigns: they become one
+            marks = ",".join("?" * len(merged))
+            db.execute(f"UPDATE campaign_keys SET campaign_id = ? WHERE campaign_id IN ({marks})",
+                       (survivor, *merged))
+            db.execute(f"DELETE FROM campaigns WHERE campaign_id IN ({marks})", merged)
+            db.executemany("INSERT OR REPLACE INTO campaign_merges VALUES (?, ?)",
+                           [(c, survivor) for c in merged])
+        db.execute("INSERT OR REPLACE INTO campaigns VALUES (?, ?)", (survivor, first_seen))
+        db.executemany("INSERT OR REPLACE INTO campaign_keys VALUES (?, ?)",
+                       [(key, survivor) for key in tied])
+        return survivor
+
+    def assign(self, ad: Ad) -> str:
+        """Campaign id for ``ad`` (give it its ``cluster_id`` first), storing its links."""
+        member = _member(ad)
+        tied = _campaign_keys(ad.id, member.keys, ad.cluster_id)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            campaign_id = self._place(ad.id, member.seen.timestamp(), tied)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return campaign_id
+
+    def resolve(self, campaign_id: str) -> str:
+        """The campaign an id stands for now, following merges."""
+        seen = {campaign_id}
+        while row := self._db.execute("SELECT merged_into FROM campaign_merges "
+                                      "WHERE campaign_id = ?", (campaign_id,)).fetchone():
+            campaign_id = row[0]
+            if campaign_id in seen:
+                break
+            seen.add(campaign_id)
+        return campaign_id
+
+    def _reset(self, groups: list[list[_Member]]) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("campaign_keys", "campaigns", "campaign_merges"):
+                self._db.execute(f"DELETE FROM {table}")
+            for group in groups:
+                first = min(group, key=lambda m: (m.seen, m.record_id))
+                campaign_id = CAMPAIGN_PREFIX + first.record_id
+                self._db.execute("INSERT INTO campaigns VALUES (?, ?)",
+                                 (campaign_id, first.seen.timestamp()))
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO campaign_keys VALUES (?, ?)",
+                    [(key, campaign_id) for m in group
+                     for key in _campaign_keys(m.record_id, m.keys, m.cluster_id)])
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> CampaignIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def relink_store(store: Store, clusters_index: NearDuplicateIndex,
+                 campaign_index: CampaignIndex, batch_size: int = 500) -> RelinkReport:
+    """Full rebuild: re-cluster every stored record, recompute campaigns, reset both
+    incremental indexes to match, and write back ``cluster_id`` and ``campaign_id`` where
+    they changed (nothing else in the records is touched)."""
     remembered: list[_Member] = []
 
     def remembering(ads: Iterable[Ad]) -> Iterable[Ad]:
@@ -268,12 +381,12 @@ def relink_store(store: Store, index: NearDuplicateIndex, batch_size: int = 500)
             remembered.append(_member(ad))
             yield ad
 
-    clusters = index.rebuild(remembering(store.scan()))
+    clusters = clusters_index.rebuild(remembering(store.scan()))
     stored = {m.record_id: (m.cluster_id, m.campaign_id) for m in remembered}
-    members = [_Member(m.record_id, m.source, m.language, m.country, m.seen, m.strength,
-                       m.keys, clusters[m.record_id], m.campaign_id) for m in remembered]
-    changes: dict[str, tuple[str | None, str]] = {}
+    members = [replace(m, cluster_id=clusters[m.record_id]) for m in remembered]
     groups = _connected(members, by_cluster=True)
+    campaign_index._reset(groups)
+    changes: dict[str, tuple[str | None, str]] = {}
     for group in groups:
         campaign_id = CAMPAIGN_PREFIX + min(group, key=lambda m: (m.seen, m.record_id)).record_id
         changes.update({m.record_id: (m.cluster_id, campaign_id) for m in group})

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from classifiers.campaigns import (
+    CampaignIndex,
     burstiness,
     link_groups,
     link_keys,
@@ -119,6 +120,25 @@ def test_template_shows_fixed_text_and_slots() -> None:
     assert "Hubungi Kak Ros +60 {slot4} sekarang" in template.template
 
 
+def test_incremental_campaigns_merge_and_agree_with_a_rebuild(tmp_path: Path) -> None:
+    first = make_ad(1, hours=0, phones=["+60111"])
+    second = make_ad(2, hours=1, emails=["x@y.example"])
+    bridge = make_ad(3, hours=2, phones=["+60111"], emails=["x@y.example"])
+    clustered = make_ad(4, hours=3).model_copy(update={"cluster_id": "nd-shared"})
+    clustered_too = make_ad(5, hours=4).model_copy(update={"cluster_id": "nd-shared"})
+    with CampaignIndex(tmp_path / "links.sqlite") as index:
+        assert index.assign(first) == "cmp-" + first.id
+        assert index.assign(second) == "cmp-" + second.id
+        assert index.assign(bridge) == "cmp-" + first.id  # the earliest campaign survives
+        assert index.resolve("cmp-" + second.id) == "cmp-" + first.id
+        assert index.assign(second) == "cmp-" + first.id  # a re-fetch finds the merged one
+        assert index.assign(clustered) == index.assign(clustered_too) == "cmp-" + clustered.id
+    rebuilt = {g.id: set(g.record_ids)
+               for g in link_groups([first, second, bridge, clustered, clustered_too])}
+    assert rebuilt == {"cmp-" + first.id: {first.id, second.id, bridge.id},
+                       "cmp-" + clustered.id: {clustered.id, clustered_too.id}}
+
+
 @pytest.fixture
 def sqlite_store_factory(tmp_path: Path) -> Callable[[], Store]:
     return lambda: SQLiteStore(tmp_path / "store.db")
@@ -147,11 +167,19 @@ def test_rebuild_gives_every_record_its_cluster_and_campaign(store: Store,
     reposts[0] = reposts[0].model_copy(update={"contacts": Contacts(phones=["+60123456700"])})
     store.upsert([*reposts, linked, linked_too, loner])
 
-    with NearDuplicateIndex(tmp_path / "nd.sqlite") as index:
-        report = relink_store(store, index)
+    path = tmp_path / "links.sqlite"
+    with NearDuplicateIndex(path) as clusters, CampaignIndex(path) as campaigns:
+        report = relink_store(store, clusters, campaigns)
         assert (report.records, report.clusters, report.campaigns) == (6, 4, 2)
         assert report.updated == 6
-        assert relink_store(store, index).updated == 0  # stable: a second rebuild is a no-op
+        # stable: a second rebuild changes nothing
+        assert relink_store(store, clusters, campaigns).updated == 0
+        # the crawl pipeline's incremental stages carry on from the rebuilt state
+        newcomer = make_ad(13, TEMPLATE.format(city="Muar", count=20, salary="RM3,500",
+                                               phone="+60 12-345 6799"), hours=60)
+        newcomer.cluster_id = clusters.assign(newcomer)
+        assert newcomer.cluster_id == "nd-" + reposts[0].id
+        assert campaigns.assign(newcomer) == "cmp-" + reposts[0].id
 
     records = {ad.id: ad for ad in store.scan()}
     assert all(ad.cluster_id and ad.campaign_id for ad in records.values())
