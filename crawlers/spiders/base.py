@@ -41,6 +41,7 @@ class LurewatchSpider(scrapy.Spider):
         self.source = source
         self.crawl_state = state
         self.pages = 0
+        self.requested = 0
         self._emitted: set[str] = set()
         # Only after a run that finished may pagination stop at pages already seen:
         # after a killed run, older pages may hold records that were never stored.
@@ -62,6 +63,7 @@ class LurewatchSpider(scrapy.Spider):
 
     def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
         """A request with the spider's errback, so failures are counted with a reason."""
+        self.requested += 1
         return Request(url, callback=callback, errback=self.on_error, **kwargs)
 
     async def start(self) -> AsyncIterator[Any]:
@@ -105,7 +107,8 @@ class LurewatchSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def page_budget_left(self) -> bool:
-        return self.pages < self.source.max_pages
+        """Whether another request fits in the source's ``max_pages``."""
+        return self.requested < self.source.max_pages
 
     # -- counting --------------------------------------------------------------------
 

@@ -54,7 +54,8 @@ class JsonLdSpider(LurewatchSpider):
         unseen = [url for url in item_urls if not self.is_seen(url)]
         self.inc("already_seen", len(item_urls) - len(unseen))
         for url in unseen:
-            yield self.request(url, self.parse)
+            if self.page_budget_left():
+                yield self.request(url, self.parse)
         next_links = root.xpath('//link[@rel="next"]/@href | //a[@rel="next"]/@href')
         if not next_links or not self.page_budget_left():
             return

@@ -50,7 +50,8 @@ class SelectorsSpider(LurewatchSpider):
         unseen = [url for url in links if not self.is_seen(url)]
         self.inc("already_seen", len(links) - len(unseen))
         for url in unseen:
-            yield self.request(url, self.parse_item)
+            if self.page_budget_left():
+                yield self.request(url, self.parse_item)
         following = next_page(selector, self.selectors, response.url)
         if following and self.page_budget_left() and (unseen or not self.stop_at_seen):
             yield self.request(following, self.parse)

@@ -336,7 +336,8 @@ settings = Settings(data_dir=root, crawl={"jobdir": root / "jobs", **json.loads(
 sources = [s for s in load_sources(Path(sources_file), base_url=base) if s.name == "kerjahub"]
 stats = crawl(sources, settings, store=SQLiteStore(root / "store.db"),
               overrides={"ITEM_PIPELINES": ITEM_PIPELINES_UNSCORED, "STORE_BATCH_SIZE": 2})
-print("STATS", json.dumps(stats.to_dict()["sources"]["kerjahub"]), flush=True)
+print("STATS", json.dumps({**stats.to_dict()["sources"]["kerjahub"],
+                           "interrupted": stats.interrupted}), flush=True)
 """
 SLOW_POLITE = {"download_delay": 0.15, "concurrent_requests_per_domain": 1,
                "autothrottle": False}
@@ -379,6 +380,26 @@ def test_kill_9_half_way_then_resume_loses_nothing_stores_nothing_twice(
     assert store.count() == expected  # nothing lost
     assert stored_before + stored_again == expected  # nothing stored twice
     assert len({ad.id for ad in store.scan()}) == expected
+
+
+@pytest.mark.slow
+def test_sigterm_stops_gracefully_and_the_next_run_resumes(site: SampleSites,
+                                                          tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.db")
+    first = _run_crawl_process(tmp_path, site, SLOW_POLITE)
+    deadline = time.monotonic() + 90
+    while store.count() < 4 and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.1)
+    first.send_signal(signal.SIGTERM)  # the crawl parent passes it to its Scrapy child
+    stopped = _stats_of(first)
+    assert stopped["interrupted"] and stopped["finish_reason"] == "shutdown"
+    assert store.count() < board_record_count()
+    assert list((tmp_path / "jobs" / "kerjahub").glob("requests.queue/*")), "queue kept"
+
+    resumed = _stats_of(_run_crawl_process(tmp_path, site, SLOW_POLITE))
+    assert resumed["finish_reason"] == "finished"
+    assert store.count() == board_record_count()
+    assert int(stopped["stored"]) + int(resumed["stored"]) == board_record_count()
 
 
 @pytest.fixture
