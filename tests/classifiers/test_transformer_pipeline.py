@@ -193,3 +193,38 @@ def test_build_registers_promotes_and_is_idempotent(
     (tmp_path / "cache" / "models" / version / "model.int8.onnx").write_bytes(b"tampered")
     with pytest.raises(RegistryError, match="checksum"):
         registry.promote(version)
+
+
+@pytest.mark.slow
+def test_promoted_default_model_flags_and_explains() -> None:
+    """The real default model (built by build_default.sh) through load_scorer."""
+    from classifiers.scoring import load_scorer
+    from classifiers.transformer.onnx_scorer import ModelScorer
+    from classifiers.transformer.registry import Registry, RegistryError
+    from lurewatch.config import load_settings
+
+    settings = load_settings()
+    model = Registry(settings.model.registry).promoted()
+    try:
+        if model is None:
+            raise RegistryError("no promoted model")
+        model.verify_weights(("model.int8.onnx", "tokenizer.json", "classifier.json"))
+    except RegistryError as exc:
+        pytest.skip(f"default model not built (classifiers/transformer/build_default.sh): {exc}")
+    scorer = load_scorer(settings)
+    assert isinstance(scorer, ModelScorer)
+    tip = ("Kerja kilang di Malaysia! Gaji RM8,000 sebulan, tiada pengalaman diperlukan. "
+           "Yuran proses RM4,500 dibayar sebelum berlepas. Pasport disimpan oleh majikan. "
+           "Hubungi Telegram @kerjacepat_my sahaja.")
+    legit = ("Maju Jaya Sdn Bhd, Prai, Pulau Pinang\nOperator Pengeluaran. Kelayakan: SPM. "
+             "Gaji RM1,900 sebulan, KWSP dan PERKESO. Hantar resume ke hr@majujaya.com.my.")
+    scored = scorer.score([Ad(source="t", url="https://example.org/tip", text=tip),
+                           Ad(source="t", url="https://example.org/ok", text=legit)])
+    assert scored[0].risk_label == Label.deceptive_recruitment
+    assert scored[1].risk_label == Label.legitimate
+    assert scored[0].indicators
+    for ad in scored:
+        assert ad.model_version.startswith(model.version)
+        for indicator in ad.indicators:
+            for span in indicator.spans:
+                assert ad.text[span.start:span.end] == span.text
