@@ -11,9 +11,12 @@ Chosen by measurement (``benchmarks/langid.py``, figures in ``docs/evidence.md``
    between the two standards (``wang``/``uang``, ``syarikat``/``perusahaan``,
    ``boleh``/``bisa``...), weighed together with Lingua's confidences.
 
-Code-switching: every line (long lines in sentence-sized pieces) is identified on its
-own; the main language has the most letters, the others present have at least 15% of
-the letters or three lines of their own.
+Links, e-mails, handles and channel names ("WhatsApp", "Telegram") are not language and
+are left out. Code-switching: every line or sentence is identified on its own (pieces
+under eight letters joined to the one before when in the same script); the main
+language has the most letters (a Han character weighs three), the others present have
+at least 5% of the letters or two pieces of their own. Malay and Indonesian count as
+one language for "present", since single sentences of the pair are often ambiguous.
 """
 
 from __future__ import annotations
@@ -63,9 +66,24 @@ def _pair_markers() -> tuple[frozenset[str], frozenset[str]]:
 
 
 _WORD = regex.compile(r"[\p{L}\p{M}]+")
+# Not language: links, e-mails, handles and numbers are taken out before counting.
+_NOT_LANGUAGE = regex.compile(
+    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@\w+|\b(?:wa|t)\.me/\S+",
+    regex.IGNORECASE,
+)
+# A Han character carries about a word; letters of other scripts about a letter.
+SCRIPT_WEIGHT = {"Han": 3.0}
+# Brand and channel names written in Latin letters inside any language's text.
+_LATIN_BRANDS = regex.compile(
+    r"\b(?:whats\s?app|telegram|line|wechat|viber|zalo|messenger|facebook|inbox|pm|dm|"
+    r"cv|hr|id|ic|rm|usd|ktv|gro|sdn|bhd|ltd|online)\b",
+    regex.IGNORECASE,
+)
 _SEGMENT = regex.compile(r"[^\n.!?。！？।॥\u104B]+[.!?。！？।॥\u104B]*")
 MAX_CHARS = 20_000  # longer text is identified on its first MAX_CHARS characters
 MAX_SEGMENTS = 200
+MIN_SEGMENT_LETTERS = 8  # weighted letters
+PRESENT_SHARE = 0.05  # of the weighted letters, for a language to count as present
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,15 @@ def script_counts(text: str) -> Counter[str]:
     return counts
 
 
+def _main_script(text: str) -> str | None:
+    counts = script_counts(text)
+    return max(counts, key=lambda n: counts[n] * SCRIPT_WEIGHT.get(n, 1.0)) if counts else None
+
+
+def _weighted_letters(text: str) -> float:
+    return sum(count * SCRIPT_WEIGHT.get(name, 1.0) for name, count in script_counts(text).items())
+
+
 def malay_or_indonesian(text: str) -> str | None:
     """``ms`` or ``id`` by vocabulary that differs between the two, ``None`` if even."""
     malay_only, indonesian_only = _pair_markers()
@@ -122,10 +149,18 @@ def _latin_language(text: str) -> str | None:
 
 def identify_segment(text: str) -> str | None:
     """The language of one short piece of text, or ``None`` when it has no letters."""
+    counts = script_counts(_LATIN_BRANDS.sub(" ", text))
+    if not counts or sum(counts.values()) < 3:
+        return None  # nothing but channel names, codes and numbers
     counts = script_counts(text)
-    if not counts:
-        return None
-    script, _ = counts.most_common(1)[0]
+    if len(counts) > 1 and "Latin" in counts:
+        # Channel names and currency codes in Latin letters do not make a text Latin-script.
+        counts["Latin"] = sum(c.isalpha() for c in _LATIN_BRANDS.sub(" ", text)
+                              if _LATIN.match(c))
+        counts = +counts
+        if not counts:
+            return None
+    script = max(counts, key=lambda name: counts[name] * SCRIPT_WEIGHT.get(name, 1.0))
     if script == "Latin":
         return _latin_language(text)
     return SCRIPT_LANGUAGE[script]
@@ -133,14 +168,16 @@ def identify_segment(text: str) -> str | None:
 
 def identify(text: str) -> LanguageResult:
     """Main language and languages present in ``text`` (ISO 639-1 codes of LANGUAGES)."""
-    text = text[:MAX_CHARS]
-    letters: Counter[str] = Counter()
+    text = _NOT_LANGUAGE.sub(" ", text[:MAX_CHARS])
+    letters: Counter[str] = Counter()  # weighted letter counts
     segments_per_language: Counter[str] = Counter()
     segments = [s.strip() for s in _SEGMENT.findall(text) if s.strip()][:MAX_SEGMENTS]
-    # Short fragments say little on their own: fold them into the one before.
+    # Fragments under MIN_SEGMENT_LETTERS say little on their own: fold them into the
+    # one before when written in the same script.
     merged: list[str] = []
     for segment in segments:
-        if merged and sum(c.isalpha() for c in segment) < 12:
+        if merged and _weighted_letters(segment) < MIN_SEGMENT_LETTERS and \
+                _main_script(segment) == _main_script(merged[-1]):
             merged[-1] += " " + segment
         else:
             merged.append(segment)
@@ -148,7 +185,7 @@ def identify(text: str) -> LanguageResult:
         language = identify_segment(segment)
         if language is None:
             continue
-        letters[language] += sum(c.isalpha() for c in segment)
+        letters[language] += _weighted_letters(segment)
         segments_per_language[language] += 1
     if not letters:
         return LanguageResult(None, [])
@@ -162,6 +199,6 @@ def identify(text: str) -> LanguageResult:
     others = [
         language for language, count in letters.most_common()
         if language not in same_pair
-        and (count / total >= 0.15 or segments_per_language[language] >= 3)
+        and (count / total >= PRESENT_SHARE or segments_per_language[language] >= 2)
     ]
     return LanguageResult(main, [main, *others])
