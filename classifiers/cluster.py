@@ -184,7 +184,8 @@ class NearDuplicateIndex:
     def _best_match(self, signature: np.ndarray, band_keys: list[int],
                     exclude_seq: int | None) -> tuple[str, float] | None:
         candidates = {seq for (seq,) in self._db.execute(self._candidates_sql, band_keys)}
-        candidates.discard(exclude_seq)  # type: ignore[arg-type]
+        if exclude_seq is not None:
+            candidates.discard(exclude_seq)
         if not candidates:
             return None
         rows = self._db.execute(
@@ -324,9 +325,11 @@ def load_eval_set(path: Path = EVAL_SET) -> list[tuple[Ad, str]]:
     return labelled
 
 
-def evaluate(path: Path = EVAL_SET, **index_options: float | int) -> PairwiseScores:
+def evaluate(path: Path = EVAL_SET, threshold: float = 0.5,
+             shingle_size: int = 5) -> PairwiseScores:
     """Cluster the labelled set in a fresh in-memory index and score it pairwise."""
     labelled = load_eval_set(path)
-    with NearDuplicateIndex(":memory:", **index_options) as index:  # type: ignore[arg-type]
+    with NearDuplicateIndex(":memory:", threshold=threshold,
+                            shingle_size=shingle_size) as index:
         predicted = {ad.id: index.assign(ad) for ad, _ in labelled}
     return pairwise_scores({ad.id: group for ad, group in labelled}, predicted)
