@@ -26,6 +26,7 @@ NAV = (
     ("Queue", "/queue", Permission.triage),
     ("My queue", "/queue/mine", Permission.triage),
     ("Bulk", "/bulk", Permission.triage),
+    ("Second look", "/queue/second", Permission.triage),
     ("Search", "/search", Permission.read),
     ("Trends", "/trends", Permission.read),
     ("Cases", "/cases", Permission.investigate),

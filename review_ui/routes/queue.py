@@ -36,6 +36,14 @@ def mine(request: Request, user: Triager, store: StoreDep, db: AppDB) -> Respons
                   claimed=triage.my_queue(store, db, user),)
 
 
+@router.get("/second")
+def second_look(request: Request, user: Triager, store: StoreDep) -> Response:
+    """Decided records offered for an independent second review (reviewer agreement)."""
+    return render(request, "second_look.html", page_title="Second look",
+                  records=triage.second_look(store, user),
+                  one_in=triage.SECOND_LOOK_ONE_IN)
+
+
 @router.post("/next")
 def take_next(request: Request, user: Triager, store: StoreDep, db: AppDB,
               settings: SettingsDep, query: Annotated[str, Form()] = "",

@@ -15,8 +15,7 @@ from itertools import combinations
 from index.base import SearchFilters, Store
 from lurewatch.record import Ad, ReviewState
 from review_ui.services.exports import LABEL_OF_STATE
-
-DECIDED_STATES = tuple(s.value for s in ReviewState if s is not ReviewState.unreviewed)
+from review_ui.services.triage import DECIDED_STATES
 
 
 def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float | None:

@@ -93,6 +93,36 @@ def my_queue(store: Store, db: ReviewDB, user: User) -> list[tuple[Ad, str]]:
     return mine
 
 
+# One decided record in this many is offered to a second reviewer, so that reviewer
+# agreement (Cohen's kappa) can be measured without reviewing everything twice.
+SECOND_LOOK_ONE_IN = 5
+DECIDED_STATES = tuple(s.value for s in ReviewState if s is not ReviewState.unreviewed)
+
+
+def sampled_for_second_look(record_id: str) -> bool:
+    """A fixed sample by id, so every reviewer sees the same records offered."""
+    try:
+        return int(record_id[:8], 16) % SECOND_LOOK_ONE_IN == 0
+    except ValueError:
+        return False
+
+
+def second_look(store: Store, user: User, limit: int = 50, scan: int = 1000) -> list[Ad]:
+    """Recently decided records in the sample that exactly one other person reviewed."""
+    result = store.search(SearchQuery(filters=SearchFilters(review_states=DECIDED_STATES),
+                                      sort="newest", size=scan, facets=(), highlight=False))
+    offered = []
+    for hit in result.hits:
+        ad = hit.record
+        reviewers = {d.reviewer for d in ad.decisions if d.state is not ReviewState.unreviewed}
+        if (sampled_for_second_look(ad.id) and len(reviewers) == 1
+                and user.username not in reviewers):
+            offered.append(ad)
+            if len(offered) >= limit:
+                break
+    return offered
+
+
 def claim(db: ReviewDB, settings: Settings, record_id: str, user: User) -> str:
     """Claim a record; returns who holds it (``user`` unless someone else does)."""
     return db.claim(record_id, user.username, settings.review.claim_minutes * 60)

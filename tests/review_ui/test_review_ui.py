@@ -17,7 +17,6 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount
 from typer.testing import CliRunner
 
-from lurewatch.cli import app as cli_app
 from lurewatch.record import ReviewState
 from review_ui.access import Permission, Role, allows
 from review_ui.deps import PermissionCheck
@@ -38,6 +37,7 @@ ROLE_MATRIX: dict[tuple[str, str], Permission] = {
     ("GET", "/"): Permission.read,
     ("GET", "/queue"): Permission.triage,
     ("GET", "/queue/mine"): Permission.triage,
+    ("GET", "/queue/second"): Permission.triage,
     ("POST", "/queue/next"): Permission.triage,
     ("GET", "/records/{record_id}"): Permission.read,
     ("POST", "/records/{record_id}/decide"): Permission.triage,
@@ -328,6 +328,19 @@ def test_queue_claims_and_decisions(any_env: Env) -> None:
     assert 'id="daily-count" title="records you decided today">today: 1' in ana.get("/queue").text
 
 
+def test_second_look_offers_a_sample_to_other_reviewers(env: Env) -> None:
+    ana, bea = env.client("ana"), env.client("bea")
+    for record in (INDONESIAN, MALAY):  # only INDONESIAN's id falls in the sample
+        ana.post(f"/records/{record.id}/decide", data={"csrf_token": csrf(ana),
+                                                       "action": "tip", "version": "0"})
+    offered = bea.get("/queue/second").text
+    assert f"/records/{INDONESIAN.id}" in offered and f"/records/{MALAY.id}" not in offered
+    assert f"/records/{INDONESIAN.id}" not in ana.get("/queue/second").text
+    bea.post(f"/records/{INDONESIAN.id}/decide", data={"csrf_token": csrf(bea),
+                                                       "action": "tip", "version": "1"})
+    assert f"/records/{INDONESIAN.id}" not in bea.get("/queue/second").text
+
+
 def test_break_prompt_after_many_reviews(tmp_path) -> None:
     env = make_env(tmp_path, review={"break_after": 2})
     ana = env.client("ana")
@@ -565,6 +578,8 @@ def test_unknown_record_and_case(env: Env) -> None:
 
 
 def test_cli_user_add(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lurewatch.cli import app as cli_app  # mounts every component: slow to import
+
     monkeypatch.setenv("LUREWATCH_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
@@ -583,6 +598,8 @@ def test_cli_user_add(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_serve_refuses_to_start_without_accounts(tmp_path, monkeypatch) -> None:
+    from lurewatch.cli import app as cli_app
+
     monkeypatch.setenv("LUREWATCH_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli_app, ["serve"])
