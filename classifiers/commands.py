@@ -14,7 +14,6 @@ from rich.table import Table
 
 from classifiers.base import Scorer
 from classifiers.labelled import LabelledSetError, read_labelled
-from classifiers.scoring import load_scorer
 from lurewatch.cli import UserError, command, err_console
 from lurewatch.config import load_settings
 from lurewatch.record import Ad
@@ -90,6 +89,9 @@ def classify(
     output: Annotated[Path, typer.Option("--output", "-o", help="JSONL to write")],
 ) -> None:
     """Label each JSON line of INPUT and write it to OUTPUT with score, indicators and spans."""
+    # Imported here: spaCy and the lexicons load only for the commands that score.
+    from classifiers.scoring import load_scorer
+
     if not input.is_file():
         raise UserError(f"input file {input} does not exist")
     scorer = load_scorer(load_settings())
@@ -131,6 +133,7 @@ def evaluate(
 ) -> None:
     """Precision, recall and F1 of the scorer per label, language and indicator on DATA."""
     from classifiers.evaluation import metrics, run_scorer
+    from classifiers.scoring import load_scorer
 
     try:
         items = read_labelled(data)
