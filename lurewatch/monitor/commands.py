@@ -36,7 +36,8 @@ def monitor(
     Runs until SIGTERM or Ctrl-C, which let the running crawls finish first."""
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not every job start
+    for chatty in ("apscheduler", "httpx"):  # not every job start and every request
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     if sample_sites and base_url:
         raise UserError("give --sample-sites or --base-url, not both")
     settings = load_settings()
