@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING
 
 import tldextract
 
+from classifiers.cluster import NearDuplicateIndex, seen_at
 from lurewatch.record import Ad, ReviewState, normalise_employer
 
 if TYPE_CHECKING:
-    from classifiers.cluster import NearDuplicateIndex
     from index.base import Store
 
 CAMPAIGN_PREFIX = "cmp-"
@@ -114,8 +114,8 @@ class _Member:
 
 
 def _member(ad: Ad) -> _Member:
-    return _Member(ad.id, ad.source, ad.language, ad.country, ad.posted_at or ad.fetched_at,
-                   flag_strength(ad), frozenset(link_keys(ad)), ad.cluster_id, ad.campaign_id)
+    return _Member(ad.id, ad.source, ad.language, ad.country, seen_at(ad), flag_strength(ad),
+                   frozenset(link_keys(ad)), ad.cluster_id, ad.campaign_id)
 
 
 def burstiness(times: list[datetime]) -> float:

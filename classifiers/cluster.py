@@ -31,6 +31,7 @@ import unicodedata
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,12 @@ def shingles(text: str, size: int = 5) -> set[bytes]:
     if len(folded) <= size:
         return {folded.encode()} if folded else set()
     return {folded[i:i + size].encode() for i in range(len(folded) - size + 1)}
+
+
+def seen_at(ad: Ad) -> datetime:
+    """When a record appeared: posted, else fetched; naive times read as UTC (as stores do)."""
+    seen = ad.posted_at or ad.fetched_at
+    return seen if seen.tzinfo is not None else seen.replace(tzinfo=UTC)
 
 
 def ad_text(ad: Ad) -> str:
@@ -247,8 +254,8 @@ class NearDuplicateIndex:
         ``fetched_at``; then id), so a cluster is named after its first post whatever
         order the ads come in. Returns record id -> cluster id. Holds only signatures
         (about 600 bytes a record) in memory, not the ads."""
-        latest = {ad.id: ((ad.posted_at or ad.fetched_at).timestamp(), ad.id, ad.content_hash,
-                          self.signature(ad)) for ad in ads}
+        latest = {ad.id: (seen_at(ad).timestamp(), ad.id, ad.content_hash, self.signature(ad))
+                  for ad in ads}
         entries = sorted(latest.values(), key=lambda entry: entry[:2])
         self._db.execute("BEGIN IMMEDIATE")
         try:

@@ -95,6 +95,8 @@ def test_campaign_score_rises_with_flags_spread_and_bursts() -> None:
                                                         strict=True))])
     assert 0 < calm.score < spread.score <= 1
     assert spread.score_parts["spread"] > calm.score_parts["spread"]
+    naive = quiet[3].model_copy(update={"posted_at": datetime(2026, 3, 9, 8, 0)})
+    assert summarise([*quiet[:3], naive]).last_seen == START + timedelta(days=7)
     half = summarise(flagged[:2] + quiet[2:])
     assert half.flagged_share == 0.5 and half.score < calm.score
     dismissed = flagged[0].model_copy(update={"review_state": ReviewState.dismissed_legitimate})
