@@ -88,8 +88,14 @@ def crawled(site: SampleSites, tmp_path_factory: pytest.TempPathFactory) -> Craw
     root = tmp_path_factory.mktemp("crawl")
     settings = make_settings(root)
     store = SQLiteStore(root / "store.db")
-    stats = crawl(sources_for(site), settings, store=store, overrides=UNSCORED)
+    stats = crawl([*sources_for(site), facebook_page(site)], settings, store=store,
+                  overrides=UNSCORED)
     return Crawled(site, settings, store, stats)
+
+
+def facebook_page(site: str) -> Source:
+    return Source(name="fb-page", kind="facebook", local_test=True,
+                  start_urls=[f"{site}/facebook/KerjaKosongMY"])
 
 
 # --- the JSON-LD board ----------------------------------------------------------------
@@ -192,7 +198,7 @@ def test_stats_are_json_ready_and_add_up(crawled: Crawled) -> None:
     totals = data["totals"]
     assert totals["stored"] == crawled.store.count()
     assert totals["new"] == totals["stored"]
-    assert set(data["sources"]) == {s.name for s in sources_for(crawled.site)}
+    assert set(data["sources"]) == {s.name for s in sources_for(crawled.site)} | {"fb-page"}
     assert all(s["finish_reason"] == "finished" for s in data["sources"].values())
 
 
@@ -244,13 +250,11 @@ def test_every_request_checked_for_private_addresses(url: str) -> None:
         middleware.process_request(Request(url))
 
 
-def test_facebook_login_wall_is_counted_not_crossed(site: SampleSites, tmp_path: Path) -> None:
-    source = Source(name="fb-page", kind="facebook", local_test=True,
-                    start_urls=[f"{site}/facebook/KerjaKosongMY"])
-    stats = crawl([source], make_settings(tmp_path), store=SQLiteStore(tmp_path / "s.db"),
-                  overrides=UNSCORED)
-    assert stats.sources["fb-page"].rejected == {"login_wall": 1}
-    assert stats.sources["fb-page"].records_extracted == 0
+def test_facebook_login_wall_is_counted_not_crossed(crawled: Crawled) -> None:
+    facebook = crawled.stats.sources["fb-page"]
+    assert facebook.rejected == {"login_wall": 1}
+    assert facebook.records_extracted == 0
+    assert not any(path.startswith("/facebook/login/device") for path in crawled.site.hits)
 
 
 # --- hostile bytes, dates, headers (no network) -----------------------------------------
