@@ -40,10 +40,11 @@ _DROP_TAGS = ("script", "style", "noscript", "template", "head")
 
 @dataclass(frozen=True)
 class Normalised:
-    """Normalised text and, per character, its offset in the original text."""
+    """Normalised text and, per character, where it starts and ends in the original."""
 
     text: str
-    original_offsets: tuple[int, ...]
+    original_starts: tuple[int, ...]
+    original_ends: tuple[int, ...]
     original_length: int
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
@@ -52,8 +53,8 @@ class Normalised:
             return 0, 0
         start = min(max(start, 0), len(self.text) - 1)
         end = min(max(end, start + 1), len(self.text))
-        original_start = self.original_offsets[start]
-        original_end = self.original_offsets[end - 1] + 1
+        original_start = self.original_starts[start]
+        original_end = self.original_ends[end - 1]
         return original_start, min(max(original_end, original_start), self.original_length)
 
 
@@ -134,13 +135,15 @@ def normalise(text: str) -> Normalised:
     if ftfy.badness.is_bad(text):
         text, offsets = _fix_mojibake(text, offsets)
     chars: list[str] = []
-    char_offsets: list[int] = []
+    char_starts: list[int] = []
+    char_ends: list[int] = []
     previous_emoji = False
     newlines = 0
     position = 0
     for match in _CLUSTER.finditer(text):
         cluster = match.group()
-        origin = offsets[position]
+        cluster_offsets = offsets[position:position + len(cluster)]
+        origin = cluster_offsets[0]
         position += len(cluster)
         if cluster[0] in INVISIBLE:
             continue
@@ -155,25 +158,36 @@ def normalise(text: str) -> Normalised:
                 newlines += 1
                 if chars and chars[-1] == " ":
                     chars.pop()
-                    char_offsets.pop()
+                    char_starts.pop()
+                    char_ends.pop()
                 if newlines > 2 or not chars:
                     continue
                 chars.append("\n")
-                char_offsets.append(origin)
+                char_starts.append(origin)
+                char_ends.append(origin + 1)
             elif cluster == "\r":
                 continue
             elif chars and chars[-1] not in (" ", "\n"):
                 chars.append(" ")
-                char_offsets.append(origin)
+                char_starts.append(origin)
+                char_ends.append(origin + 1)
             continue
         newlines = 0
         if _STYLED.match(cluster):
-            cluster = unicodedata.normalize("NFKC", cluster)
+            changed = unicodedata.normalize("NFKC", cluster)
         elif not unicodedata.is_normalized("NFC", cluster):
-            cluster = unicodedata.normalize("NFC", cluster)
-        chars.extend(cluster)
-        char_offsets.extend([origin] * len(cluster))
+            changed = unicodedata.normalize("NFC", cluster)
+        else:
+            changed = cluster
+        chars.extend(changed)
+        if changed == cluster:
+            char_starts.extend(cluster_offsets)
+            char_ends.extend(o + 1 for o in cluster_offsets)
+        else:  # every character of a rewritten cluster stands for all of it
+            char_starts.extend([origin] * len(changed))
+            char_ends.extend([cluster_offsets[-1] + 1] * len(changed))
     while chars and chars[-1] in (" ", "\n"):
         chars.pop()
-        char_offsets.pop()
-    return Normalised("".join(chars), tuple(char_offsets), original_length)
+        char_starts.pop()
+        char_ends.pop()
+    return Normalised("".join(chars), tuple(char_starts), tuple(char_ends), original_length)
