@@ -73,7 +73,8 @@ def test_identify_main_language(text: str, expected: str) -> None:
 
 
 def test_identify_reports_code_switching_and_ignores_channel_names() -> None:
-    mixed = identify("急聘网络客服，月薪八千美元，包吃包住。\n公司在西港。\nContact us on Telegram now please.")
+    mixed = identify(
+        "急聘网络客服，月薪八千美元，包吃包住。\n公司在西港。\nContact us on Telegram now please.")
     assert mixed.main == "zh" and "en" in mixed.present
     only_handle = identify("សូមទាក់ទងមកយើងខ្ញុំ Telegram @kangar_job")
     assert only_handle.present == ["km"]
@@ -104,7 +105,8 @@ def test_contacts_in_local_formats_and_other_scripts() -> None:
 def test_ascii_digits_and_employer() -> None:
     assert ascii_digits("৫০,০০০ ๑๒ ၃ ४") == "50,000 12 3 4"
     assert find_employer("Hiring now. ABC Manpower Sdn Bhd, Johor")[0] == "ABC Manpower Sdn Bhd"
-    assert find_employer("Dicari staf. PT Maju Jaya Abadi membuka lowongan")[0].startswith("PT Maju")
+    employer = find_employer("Dicari staf. PT Maju Jaya Abadi membuka lowongan")
+    assert employer and employer[0].startswith("PT Maju")
     assert find_employer("Good job, good pay, call me") is None
 
 
