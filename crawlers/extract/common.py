@@ -127,7 +127,7 @@ def first_line(text: str, limit: int = TITLE_FROM_TEXT_CHARS) -> str:
 _CHALLENGE_MARKERS = ("cf-browser-verification", "challenge-platform", "cf_chl_opt",
                       "Just a moment...", "Attention Required! | Cloudflare",
                       "captcha-delivery.com", "px-captcha")
-_LOGIN_MARKERS = ('id="login_form"', "You must log in to continue", "/login/?next=")
+_LOGIN_MARKERS = ('id="login_form"', "You must log in to continue")
 
 
 def is_bot_challenge(text: str) -> bool:

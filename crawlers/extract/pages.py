@@ -37,25 +37,30 @@ def _looks_like_feed(head: bytes) -> bool:
     return any(tag in head for tag in (b"<rss", b"<feed", b"<rdf:RDF", b"<jobs", b"<source>"))
 
 
-def check_html_page(text: str) -> None:
-    """Pages that stand in for content: a bot challenge, a login wall."""
+def explain_empty_page(text: str, reason: str, detail: str) -> PageRejected:
+    """Why a page gave nothing. Only asked once extraction found nothing: real pages
+    carry bot-check scripts and login links too, and must not be refused for them."""
     if is_bot_challenge(text):
-        raise PageRejected("bot_challenge", "a bot-check interstitial, not the page")
+        return PageRejected("bot_challenge", "a bot-check interstitial, not the page")
     if is_login_wall(text):
-        raise PageRejected("login_wall", "content behind a login; never logged into")
+        return PageRejected("login_wall", "content behind a login; never logged into")
+    return PageRejected(reason, detail)
 
 
 def html_records(text: str, page: PageContext, selectors: Selectors | None = None) -> ParsedPage:
     """Records of an HTML page: Telegram preview, schema.org postings, else selectors."""
-    check_html_page(text)
     if "tgme_widget_message" in text or "tgme_page" in text:
         return ParsedPage("telegram", parse_telegram_page(text, page).posts)
     records = job_postings(parse_html(text), page)
     if records:
         return ParsedPage("jsonld", records)
     if selectors is not None:
-        return ParsedPage("selectors", [ad_from_selectors(Selector(text=text), selectors, page)])
-    raise PageRejected("no_job_posting", "no schema.org JobPosting on the page")
+        try:
+            return ParsedPage("selectors",
+                              [ad_from_selectors(Selector(text=text), selectors, page)])
+        except PageRejected as rejected:
+            raise explain_empty_page(text, rejected.reason, rejected.detail) from rejected
+    raise explain_empty_page(text, "no_job_posting", "no schema.org JobPosting on the page")
 
 
 def parse_page(body: bytes, page: PageContext, content_type: str | None = None,

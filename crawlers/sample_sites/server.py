@@ -24,6 +24,7 @@ import email.utils
 import html
 import json
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -408,7 +409,7 @@ def mastodon_status(status: dict[str, Any], base: str) -> dict[str, Any]:
         "favourites_count": 2,
         "content": f"<p>{' '.join(words)}</p>",
         "reblog": None,
-        "account": {"id": str(abs(hash(account)) % 10**9), "username": account,
+        "account": {"id": str(zlib.crc32(account.encode())), "username": account,
                     "acct": account, "display_name": account.replace("_", " ").title(),
                     "url": f"{server}/@{account}"},
         "media_attachments": [],

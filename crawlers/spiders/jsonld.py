@@ -14,7 +14,7 @@ from scrapy.utils.sitemap import Sitemap
 
 from crawlers.extract.common import PageRejected, parse_html
 from crawlers.extract.jsonld import job_postings, read_structured_data
-from crawlers.extract.pages import check_html_page
+from crawlers.extract.pages import explain_empty_page
 from crawlers.spiders.base import LurewatchSpider
 
 
@@ -32,7 +32,6 @@ class JsonLdSpider(LurewatchSpider):
             return
         try:
             text = self.page_text(response)
-            check_html_page(text)
             root = parse_html(text)
             data = read_structured_data(root, response.url)
         except PageRejected as rejected:
@@ -47,7 +46,8 @@ class JsonLdSpider(LurewatchSpider):
             yield from self.extract(response, lambda: job_postings(root, self.context(
                 response.url)))
         elif not data.item_urls:
-            self.reject("no_job_posting", response.url)
+            refused = explain_empty_page(text, "no_job_posting", response.url)
+            self.reject(refused.reason, f"{response.url}: {refused.detail}")
 
     def follow_listing(self, response: Response, item_urls: list[str], root: Any
                        ) -> Iterator[Request]:

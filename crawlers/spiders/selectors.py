@@ -10,10 +10,11 @@ from parsel import Selector
 from scrapy.http import Response
 
 from crawlers.extract.common import PageRejected
-from crawlers.extract.pages import check_html_page
+from crawlers.extract.pages import explain_empty_page
 from crawlers.extract.selectors import ad_from_selectors, item_links, next_page, validate_selectors
 from crawlers.spiders.base import LurewatchSpider
 from lurewatch.config import ConfigError, Selectors
+from lurewatch.record import Ad
 
 
 class SelectorsSpider(LurewatchSpider):
@@ -27,25 +28,26 @@ class SelectorsSpider(LurewatchSpider):
             raise ConfigError(f"source {self.source.name}: {exc}") from exc
         self.selectors: Selectors = self.source.selectors
 
-    def _selector(self, response: Response) -> Selector | None:
+    def _page(self, response: Response) -> str | None:
         try:
-            text = self.page_text(response)
-            check_html_page(text)
+            return self.page_text(response)
         except PageRejected as rejected:
             self.reject(rejected.reason, f"{response.url}: {rejected.detail}")
             return None
-        return Selector(text=text)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """A list page: follow item links not yet stored, then the next page."""
         self.fetched(response)
-        selector = self._selector(response)
-        if selector is None:
+        text = self._page(response)
+        if text is None:
             return
+        selector = Selector(text=text)
         links = item_links(selector, self.selectors, response.url)
         if not links:
-            # The layout changed, or the selectors were wrong from the start.
-            self.reject("selectors_matched_nothing", f"{response.url}: item_link found nothing")
+            # The layout changed, the selectors were wrong, or a wall stands in the way.
+            refused = explain_empty_page(text, "selectors_matched_nothing",
+                                         "item_link found nothing")
+            self.reject(refused.reason, f"{response.url}: {refused.detail}")
             return
         unseen = [url for url in links if not self.is_seen(url)]
         self.inc("already_seen", len(links) - len(unseen))
@@ -58,8 +60,13 @@ class SelectorsSpider(LurewatchSpider):
 
     def parse_item(self, response: Response) -> Iterator[Any]:
         self.fetched(response)
-        selector = self._selector(response)
-        if selector is None:
+        text = self._page(response)
+        if text is None:
             return
-        yield from self.extract(response, lambda: [
-            ad_from_selectors(selector, self.selectors, self.context(response.url))])
+        yield from self.extract(response, lambda: self._ad(text, response.url))
+
+    def _ad(self, text: str, url: str) -> list[Ad]:
+        try:
+            return [ad_from_selectors(Selector(text=text), self.selectors, self.context(url))]
+        except PageRejected as rejected:
+            raise explain_empty_page(text, rejected.reason, rejected.detail) from rejected
