@@ -315,6 +315,18 @@ def test_parse_page_on_a_sample_page_with_broken_jsonld() -> None:
     assert [(r.title, r.employer) for r in parsed.records] == [("Baker", "Roti Sdn Bhd")]
 
 
+def test_real_page_with_challenge_script_and_login_link_still_parses() -> None:
+    """Bot-check scripts and login links sit on ordinary pages too: only a page that
+    gives nothing is called a bot challenge or a login wall."""
+    body = (b'<html><head><script src="/cdn-cgi/challenge-platform/scripts/jsd/main.js">'
+            b'</script><script type="application/ld+json">{"@context": "https://schema.org",'
+            b' "@type": "JobPosting", "title": "Cook", "datePosted": "2026-11-01"}</script>'
+            b'</head><body><a href="/login/?next=/jobs/1">Log in</a><div id="login_form">'
+            b'</div></body></html>')
+    parsed = parse_page(body, PageContext(url="https://example.org/jobs/1", source="t"))
+    assert [r.title for r in parsed.records] == ["Cook"]
+
+
 # --- scoring in the pipeline, kill -9 and resume ---------------------------------------
 
 @pytest.mark.slow
