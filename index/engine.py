@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -128,15 +128,16 @@ class _BatchOutcome:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
-    errors: list[str] | None = None
-    unwritten: list[Ad] | None = None  # transient failures, in input order
+    errors: list[str] = field(default_factory=list)
+    unwritten: list[Ad] = field(default_factory=list)  # transient failures, in input order
 
     def add(self, other: _BatchOutcome) -> None:
         self.created += other.created
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.failed += other.failed
-        self.errors = [*(self.errors or []), *(other.errors or [])]
+        self.errors += other.errors
+        self.unwritten += other.unwritten
 
 
 class EngineStore(Store, abc.ABC):
@@ -249,17 +250,16 @@ class EngineStore(Store, abc.ABC):
                     outcome = _BatchOutcome(unwritten=batch)
                 total.add(outcome)
                 wrote = True
-                leftover = outcome.unwritten or []
-                if leftover:
+                if outcome.unwritten:
                     engine_up = False
-                    spooled += self._to_spool(leftover)
+                    spooled += self._to_spool(outcome.unwritten)
             else:
                 spooled += self._to_spool(batch)
         if wrote and engine_up and self.refresh:
             self.refresh_index()
         return EngineUpsertResult(created=total.created, updated=total.updated,
                                   unchanged=total.unchanged, failed=total.failed,
-                                  errors=tuple(total.errors or ()), spooled=spooled)
+                                  errors=tuple(total.errors), spooled=spooled)
 
     def _to_spool(self, records: list[Ad]) -> int:
         if self.spool is None:
@@ -287,7 +287,7 @@ class EngineStore(Store, abc.ABC):
         drained = 0
         while entries := self.spool.peek(self.batch_size):
             outcome = self._write_batch([ad for _, ad in entries])
-            unwritten = {id(ad) for ad in outcome.unwritten or []}
+            unwritten = {id(ad) for ad in outcome.unwritten}
             # Only the prefix before the first unwritten record leaves the spool: the
             # order is kept, and a replay of anything else is harmless (ids, compare).
             done = 0
@@ -309,20 +309,18 @@ class EngineStore(Store, abc.ABC):
         """Write one batch (ids unique within it); retry records whose stored version
         moved under us (a review decision, a concurrent writer)."""
         self.ensure_index()
-        total = _BatchOutcome(errors=[], unwritten=[])
+        total = _BatchOutcome()
         pending = batch
         for _attempt in range(_CONFLICT_ATTEMPTS):
             outcome, conflicted = self._write_once(pending)
             total.add(outcome)
-            total.unwritten = [*(total.unwritten or []), *(outcome.unwritten or [])]
             pending = conflicted
             if not pending:
                 break
         else:
             total.failed += len(pending)
-            total.errors = [*(total.errors or []),
-                            *(f"{ad.id}: still changing after {_CONFLICT_ATTEMPTS} tries"
-                              for ad in pending)]
+            total.errors += [f"{ad.id}: still changing after {_CONFLICT_ATTEMPTS} tries"
+                             for ad in pending]
         if total.unwritten:  # keep input order for the spool
             order = {id(ad): n for n, ad in enumerate(batch)}
             total.unwritten.sort(key=lambda ad: order[id(ad)])
@@ -332,7 +330,7 @@ class EngineStore(Store, abc.ABC):
         found = self.request(self.client.mget, index=self.names.alias,
                            body={"ids": [ad.id for ad in batch]})
         stored = {d["_id"]: d for d in found["docs"] if d.get("found")}
-        outcome = _BatchOutcome(errors=[], unwritten=[])
+        outcome = _BatchOutcome()
         actions: list[dict[str, Any]] = []
         by_id: dict[str, tuple[Ad, str]] = {}
         for ad in batch:
@@ -370,13 +368,12 @@ class EngineStore(Store, abc.ABC):
                     conflicted.append(ad)
                 elif _is_about_the_record(result.get("error")):
                     outcome.failed += 1
-                    (outcome.errors or []).append(f"{ad.id}: {result.get('error')}")
+                    outcome.errors.append(f"{ad.id}: {result.get('error')}")
                 else:  # the engine's state (closing shards, 429, 5xx, no answer): retry later
-                    (outcome.unwritten or []).append(ad)
+                    outcome.unwritten.append(ad)
         except Exception as exc:  # noqa: BLE001 - the connection dropped mid-stream
             self._error_status(exc)  # re-raises anything that is not a client error
-            outcome.unwritten = [*(outcome.unwritten or []),
-                                 *(ad for ad, _ in by_id.values() if ad.id not in acknowledged)]
+            outcome.unwritten += [ad for ad, _ in by_id.values() if ad.id not in acknowledged]
         return outcome, conflicted
 
     # -- review ------------------------------------------------------------------------

@@ -75,7 +75,9 @@ def _text() -> dict[str, Any]:
     }
 
 
-_KEYWORD = {"type": "keyword"}
+# Crawled content is hostile: a keyword longer than Lucene's term limit (32766 bytes)
+# would make the whole record fail to index, so longer values are kept but not indexed.
+_KEYWORD = {"type": "keyword", "ignore_above": 1024}
 _DATE = {"type": "date"}
 
 
@@ -140,7 +142,7 @@ def mappings() -> dict[str, Any]:
                 "indicator": _KEYWORD,
                 "phone": _KEYWORD,
                 "handle": _KEYWORD,
-                "email": {"type": "keyword", "normalizer": "lw_lower"},
+                "email": {"type": "keyword", "normalizer": "lw_lower", "ignore_above": 1024},
                 "employer": _KEYWORD,
                 "event_at": _DATE,  # posted_at, else fetched_at: what trends count by
                 "written_at": _DATE,  # when the store last wrote it: reindex catch-up

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 import index.mapping
 from index.base import SearchFilters, SearchQuery
-from index.engine import EngineStore
-from index.engines import OpenSearchStore
+from index.engine import EngineStore, EngineUnavailableError
+from index.engines import ENGINE_STORES, OpenSearchStore, open_engine_store
 from index.kibana import SAVED_OBJECTS, import_saved_objects, saved_objects
 from index.testnode.fixtures import engine_settings
 from index.testnode.generate import generated_ads
@@ -44,16 +44,38 @@ def versions(url: str, alias: str) -> dict[str, int]:
 
 # -- the spool, with no engine at all ---------------------------------------------------
 
-def test_unreachable_engine_spools_in_order_and_keeps_it_on_disk(tmp_path: Path) -> None:
-    settings = engine_settings(CLOSED_PORT_URL, tmp_path, bulk_max_retries=0)
+@pytest.mark.parametrize("engine", sorted(ENGINE_STORES))
+def test_unreachable_engine_spools_in_order_and_keeps_it_on_disk(
+        tmp_path: Path, engine: str) -> None:
+    """Both clients' "no answer" errors end in the spool (the only Elasticsearch check
+    that runs here: no Elasticsearch node can be started on this machine)."""
+    settings = engine_settings(CLOSED_PORT_URL, tmp_path, bulk_max_retries=0, kind=engine)
     ads = list(generated_ads(30))
-    with OpenSearchStore.from_settings(settings) as store:
+    with open_engine_store(settings) as store:
         result = store.upsert(ads[:20])
         assert (result.created, result.spooled) == (0, 20)
         assert store.upsert(ads[20:]).spooled == 10
-    with OpenSearchStore.from_settings(settings) as reopened:  # survives a restart
+        with pytest.raises(EngineUnavailableError):
+            store.search(SearchQuery(text="kerja"))
+    with open_engine_store(settings) as reopened:  # survives a restart
         assert reopened.spool is not None
         assert [ad.id for _, ad in reopened.spool.peek(100)] == [ad.id for ad in ads]
+
+
+def test_a_bulk_request_without_answer_sends_its_records_to_the_spool(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine answered the read (nothing stored yet) and then went away before the
+    bulk write: every record of that request waits in the spool, none is dropped."""
+    settings = engine_settings(CLOSED_PORT_URL, tmp_path, bulk_max_retries=0)
+    ads = list(generated_ads(12))
+    with OpenSearchStore.from_settings(settings) as store:
+        store._ready = True  # the indices exist on the (now gone) engine
+        monkeypatch.setattr(store.client, "mget", lambda index, body: {
+            "docs": [{"_id": i, "found": False} for i in body["ids"]]})
+        result = store.upsert(ads)
+        assert (result.created, result.failed, result.spooled) == (0, 0, len(ads))
+        assert store.spool is not None
+        assert [ad.id for _, ad in store.spool.peek(100)] == [ad.id for ad in ads]
 
 
 def test_engine_commands_refuse_sqlite_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,6 +236,16 @@ def test_reindex_changes_mapping_while_searches_keep_answering(
     by_sector_text = raw_client(opensearch_node.url).count(
         index=engine_store.names.alias, body={"query": {"match": {"sector.text": "plantation"}}})
     assert by_sector_text["count"] == sum(ad.sector == "plantation" for ad in ads) > 0
+
+
+@pytest.mark.opensearch
+def test_hostile_oversized_values_are_stored_not_rejected(engine_store: EngineStore) -> None:
+    huge = "9" * 40_000  # past Lucene's 32766-byte term limit
+    ad = next(generated_ads(1)).model_copy(update={"post_id": huge, "language": huge})
+    result = engine_store.upsert([ad])
+    assert (result.created, result.failed, result.errors) == (1, 0, ())
+    stored = engine_store.get(ad.id)
+    assert stored is not None and stored.post_id == huge
 
 
 # -- a replica keeps the index searchable when a node stops ----------------------------
