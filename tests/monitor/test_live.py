@@ -17,13 +17,11 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from crawlers.run import crawl
 from crawlers.sample_sites.server import SampleSites, serve_sample_sites
 from index.base import SearchFilters
 from index.sqlite import SQLiteStore
-from lurewatch.cli import app
 from lurewatch.config import Settings, load_settings, load_sources
 from lurewatch.monitor.alerts import list_alerts
 from lurewatch.monitor.scheduler import Monitor
@@ -127,6 +125,10 @@ def test_layout_change_turns_a_source_unhealthy_and_flagged_records_alert_once(
     for alert in record_alerts:
         record = store.get(alert.subject_id)
         assert record is not None and record.text[:40] not in json.dumps(hooks)
+
+    from typer.testing import CliRunner
+
+    from lurewatch.cli import app  # the whole command line: heavy, so only here
 
     result = CliRunner().invoke(app, ["status", "--json"])
     assert result.exit_code == 0, result.output
