@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psutil
 import redis
@@ -42,6 +42,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from redis.lock import Lock
 
 from index.base import SearchQuery, Store
 from lurewatch.config import ConfigError, Settings, Source
@@ -187,7 +188,7 @@ class CrawlSlots:
 
 @dataclass
 class RedisLease:
-    lock: Any
+    lock: Lock
     finished_key: str
     client: redis.Redis
 
