@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,6 +13,7 @@ from lurewatch.config import Settings
 from review_ui.access import Permission, allows
 from review_ui.appdb import ReviewDB, User
 from review_ui.security import CSRF_FIELD, CSRF_HEADER, CookieNames, token_hash, tokens_match
+from review_ui.services.facets import FacetCache
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -25,6 +26,7 @@ class AppContext:
     store: Store
     db: ReviewDB
     cookies: CookieNames
+    facet_cache: FacetCache = field(default_factory=FacetCache)
 
 
 class LoginRequired(Exception):
@@ -61,7 +63,12 @@ def get_settings(ctx: Ctx) -> Settings:
     return ctx.settings
 
 
+def get_facet_cache(ctx: Ctx) -> FacetCache:
+    return ctx.facet_cache
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
+FacetCacheDep = Annotated[FacetCache, Depends(get_facet_cache)]
 AppDB = Annotated[ReviewDB, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -53,8 +53,9 @@ def score(value: float | None) -> str:
     return f"{value:.2f}" if value is not None else "—"
 
 
-def with_query(request: Request, **changes: Any) -> str:
-    """The current URL with some query parameters replaced (None removes one)."""
+def with_query(request: Request, _path: str | None = None, **changes: Any) -> str:
+    """The current URL (or ``_path``) with some query parameters replaced (None removes
+    one)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     for key, value in changes.items():
         if value is None:
@@ -63,7 +64,7 @@ def with_query(request: Request, **changes: Any) -> str:
             params.extend((key, str(v)) for v in value)
         else:
             params.append((key, str(value)))
-    return f"{request.url.path}?{urlencode(params)}"
+    return f"{_path or request.url.path}?{urlencode(params)}"
 
 
 def _environment() -> jinja2.Environment:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
-from review_ui.deps import AppDB, SettingsDep, StoreDep, Triager
+from review_ui.deps import AppDB, FacetCacheDep, SettingsDep, StoreDep, Triager
 from review_ui.forms import Parsed, queue_filters
 from review_ui.services import triage
 from review_ui.templating import render
@@ -28,6 +28,14 @@ def queue(request: Request, user: Triager, store: StoreDep, db: AppDB) -> Respon
     return render(request, "queue.html", page_title="Queue", result=result, filters=filters,
                   errors=parsed.errors, page=page, page_size=PAGE_SIZE,
                   query=request.url.query, message=request.query_params.get("message"))
+
+
+@router.get("/facets")
+def facets(request: Request, user: Triager, store: StoreDep,
+           cache: FacetCacheDep) -> Response:
+    """The queue's facet counts, loaded after the queue itself (they cost the most)."""
+    filters = queue_filters(request.query_params, Parsed())
+    return render(request, "_queue_facets.html", facets=triage.queue_facets(store, cache, filters))
 
 
 @router.get("/mine")

@@ -8,7 +8,7 @@ from starlette.datastructures import QueryParams
 
 from index.base import FACET_FIELDS, SearchQuery
 from review_ui.access import Permission, allows
-from review_ui.deps import AppDB, Reader, StoreDep
+from review_ui.deps import AppDB, FacetCacheDep, Reader, StoreDep
 from review_ui.forms import Parsed, search_filters
 from review_ui.highlight import fragment_segments
 from review_ui.templating import render
@@ -19,16 +19,23 @@ SORTS = ("relevance", "newest", "score", "age")
 
 
 @router.get("")
-def search(request: Request, user: Reader, store: StoreDep, db: AppDB) -> Response:
+def search(request: Request, user: Reader, store: StoreDep, db: AppDB,
+           cache: FacetCacheDep) -> Response:
     params = request.query_params
     parsed = Parsed()
     filters = search_filters(params, parsed)
     sort = parsed.choice(params, "sort", SORTS, "relevance")
     page = parsed.page(params)
     text = params.get("q", "").strip()[:500]
+    facets_key = ("search", text, filters)
+    cached = cache.get(facets_key)
     result = store.search(SearchQuery(text=text, filters=filters, sort=sort,  # type: ignore[arg-type]
                                       size=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                                      facets=FACET_FIELDS, highlight=True))
+                                      facets=() if cached else FACET_FIELDS, highlight=True))
+    if cached:
+        result.facets = cached
+    else:
+        cache.put(facets_key, result.facets)
     highlights = {
         hit.record.id: {field: [fragment_segments(f) for f in fragments]
                         for field, fragments in hit.highlights.items()}

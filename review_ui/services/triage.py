@@ -16,6 +16,7 @@ from index.base import ConflictError, NotFoundError, SearchFilters, SearchQuery,
 from lurewatch.config import Settings
 from lurewatch.record import FLAGGED_LABELS, INDICATORS, Ad, Decision, ReviewState
 from review_ui.appdb import ReviewDB, User
+from review_ui.services.facets import FacetCache
 
 QUEUE_FACETS = ("label", "language", "country", "source", "indicator")
 QueueSort = Literal["score", "age", "newest"]
@@ -75,12 +76,19 @@ class QueuePage:
 
 def queue_page(store: Store, db: ReviewDB, filters: QueueFilters, *, size: int = 50,
                offset: int = 0) -> QueuePage:
+    """One page of the queue, without facet counts (see :func:`queue_facets`)."""
     result = store.search(SearchQuery(filters=filters.search_filters(), sort=filters.sort,
-                                      size=size, offset=offset, facets=QUEUE_FACETS,
-                                      highlight=False))
+                                      size=size, offset=offset, facets=(), highlight=False))
     claims = db.live_claims()
     return QueuePage([QueueItem(hit.record, claims.get(hit.record.id)) for hit in result.hits],
-                     result.total, result.facets)
+                     result.total)
+
+
+def queue_facets(store: Store, cache: FacetCache,
+                 filters: QueueFilters) -> dict[str, dict[str, int]]:
+    search_filters = filters.search_filters()
+    return cache.get_or_compute(("queue", search_filters), lambda: store.search(SearchQuery(
+        filters=search_filters, size=0, facets=QUEUE_FACETS, highlight=False)).facets)
 
 
 def my_queue(store: Store, db: ReviewDB, user: User) -> list[tuple[Ad, str]]:

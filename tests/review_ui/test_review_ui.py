@@ -36,6 +36,7 @@ ROLE_MATRIX: dict[tuple[str, str], Permission] = {
     ("POST", "/logout"): Permission.read,
     ("GET", "/"): Permission.read,
     ("GET", "/queue"): Permission.triage,
+    ("GET", "/queue/facets"): Permission.triage,
     ("GET", "/queue/mine"): Permission.triage,
     ("GET", "/queue/second"): Permission.triage,
     ("POST", "/queue/next"): Permission.triage,
@@ -339,6 +340,16 @@ def test_second_look_offers_a_sample_to_other_reviewers(env: Env) -> None:
     bea.post(f"/records/{INDONESIAN.id}/decide", data={"csrf_token": csrf(bea),
                                                        "action": "tip", "version": "1"})
     assert f"/records/{INDONESIAN.id}" not in bea.get("/queue/second").text
+
+
+def test_queue_facets_load_separately_and_filter(env: Env) -> None:
+    ana = env.client("ana")
+    assert 'hx-get="/queue/facets?language=ms"' in ana.get("/queue?language=ms").text
+    facets = ana.get("/queue/facets").text
+    assert re.search(r'href="/queue\?language=th">th</a> <span class="n">1</span>', facets)
+    assert re.search(r'>ms</a> <span class="n">4</span>', facets)  # XSS, MINORS, MALAY x2
+    only_thai = ana.get("/queue?language=th").text
+    assert THAI.id in only_thai and MALAY.id not in only_thai
 
 
 def test_break_prompt_after_many_reviews(tmp_path) -> None:

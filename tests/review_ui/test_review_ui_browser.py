@@ -144,6 +144,7 @@ def test_triage_three_records_with_the_keyboard(live: tuple[Env, str], session) 
     env, _ = live
     page, watch = session("ana")
     page.goto("/queue?sort=score")
+    page.wait_for_selector(".facets h3")  # facet counts arrive through htmx
     shot(page, "queue")
     page.keyboard.press("j")  # start reviewing: claims the top record
     page.wait_for_url(f"**/records/{XSS.id}?**")
