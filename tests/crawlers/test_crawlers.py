@@ -671,3 +671,27 @@ def test_real_feeds(path: str, count: int, title: str | None) -> None:
     assert all(ad.text and ad.posted_at for ad in parsed.records)
     if title:
         assert parsed.records[0].title == title
+
+
+@pytest.mark.slow
+def test_parse_command_prints_json_lines_and_one_line_errors(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lurewatch.cli import app
+
+    runner = CliRunner()
+    missing = runner.invoke(app, ["parse", str(tmp_path / "nope.html"), "--url", "http://e/"])
+    assert missing.exit_code == 2 and len(missing.output.strip().splitlines()) == 1
+    page = tmp_path / "job.html"
+    page.write_text('<script type="application/ld+json">{"@context": "https://schema.org", '
+                    '"@type": "JobPosting", "title": "Tukang masak", "hiringOrganization": '
+                    '"Warung Mak Som", "datePosted": "2026-11-03"}</script>', encoding="utf-8")
+    parsed = runner.invoke(app, ["parse", str(page), "--url", "https://example.my/j/1"])
+    assert parsed.exit_code == 0
+    records = [Ad.from_json(line) for line in parsed.stdout.strip().splitlines()]
+    assert [(r.title, r.employer, r.url) for r in records] == [
+        ("Tukang masak", "Warung Mak Som", "https://example.my/j/1")]
+    nothing = tmp_path / "empty.html"
+    nothing.write_text("<html><body>hello</body></html>", encoding="utf-8")
+    refused = runner.invoke(app, ["parse", str(nothing), "--url", "https://example.my/"])
+    assert refused.exit_code == 2 and "no_job_posting" in refused.output
