@@ -13,7 +13,6 @@ the stats so far with ``interrupted=True``. (Ctrl-C reaches the child directly.)
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import logging
 import os
@@ -38,17 +37,10 @@ __all__ = ["CrawlError", "CrawlStats", "SourceStats", "crawl"]
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
-_PR_SET_PDEATHSIG = 1
 
 
 class CrawlError(Exception):
     """The crawl process could not run (the message names why and where the log is)."""
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM (a graceful stop) if the parent dies first (Linux)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @contextlib.contextmanager
@@ -159,8 +151,7 @@ def crawl(sources: list[Source], settings: Settings, *, store: Store,
         with open(log_file, "ab") as log:
             child = subprocess.Popen(
                 [sys.executable, "-m", "crawlers.worker", str(job_file)],
-                pass_fds=[write_fd], stdout=log, stderr=log, env=env,
-                preexec_fn=_die_with_parent)
+                pass_fds=[write_fd], stdout=log, stderr=log, env=env)
         os.close(write_fd)
         with _forward_sigterm(child, stats), os.fdopen(read_fd, encoding="utf-8") as lines:
             for line in lines:

@@ -3,11 +3,13 @@
 Runs one Scrapy process (Twisted's reactor cannot be restarted, so every crawl gets a
 fresh process) with one crawler per source, and sends records and stats to the parent
 through the pipe named in the job. SIGTERM or SIGINT stop it gracefully: spiders close,
-pending requests are kept in each source's JOBDIR for the next run."""
+pending requests are kept in each source's JOBDIR for the next run. So does the death
+of the parent."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ from crawlers.extensions import prepare_jobdir
 from crawlers.settings import default_settings, scrapy_settings
 from crawlers.spiders import SPIDERS
 from lurewatch.config import Settings, Source
+
+ORPHAN_CHECK_SECONDS = 1.0
 
 
 def run_job(job: dict[str, Any]) -> None:
@@ -34,7 +38,26 @@ def run_job(job: dict[str, Any]) -> None:
         # The first crawler installs the reactor (asyncio), as CrawlerProcess does.
         process.crawl(Crawler(SPIDERS[source.kind], ScrapySettings(values),
                               init_reactor=position == 0))
+    _stop_when_orphaned(process)
     process.start()
+
+
+def _stop_when_orphaned(process: CrawlerProcess) -> None:
+    """Stop gracefully if the parent (which stores the records) dies. Polled, not
+    ``PR_SET_PDEATHSIG``: that fires when the parent *thread* ends, and monitors crawl
+    from pool threads."""
+    from twisted.internet import reactor, task  # installed by the first crawler above
+
+    parent = os.getppid()
+
+    def check() -> None:
+        if os.getppid() != parent:
+            print("lurewatch: the crawl parent is gone; stopping", file=sys.stderr)
+            watcher.stop()
+            process.stop()
+
+    watcher = task.LoopingCall(check)
+    reactor.callWhenRunning(watcher.start, ORPHAN_CHECK_SECONDS, False)
 
 
 def main(argv: list[str]) -> int:

@@ -419,6 +419,27 @@ def test_sigterm_stops_gracefully_and_the_next_run_resumes(site: SampleSites,
     assert int(stopped["stored"]) + int(resumed["stored"]) == board_record_count()
 
 
+@pytest.mark.slow
+def test_crawl_child_stops_gracefully_when_its_parent_dies(site: SampleSites,
+                                                           tmp_path: Path) -> None:
+    import psutil
+
+    store = SQLiteStore(tmp_path / "store.db")
+    parent = _run_crawl_process(tmp_path, site, SLOW_POLITE)
+    deadline = time.monotonic() + 90
+    while store.count() < 4 and time.monotonic() < deadline and parent.poll() is None:
+        time.sleep(0.1)
+    children = psutil.Process(parent.pid).children()
+    assert children, "the Scrapy child must be running"
+    parent.kill()  # SIGKILL to the parent only
+    parent.wait()
+    gone, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive
+    assert "the crawl parent is gone" in (tmp_path / "logs" / "crawl.log").read_text()
+    jobdir = tmp_path / "jobs" / "kerjahub"
+    assert not (jobdir / "lurewatch-running").exists()  # closed, not killed: resumable
+
+
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
     """A private redis-server (Debian's package) on a free loopback port."""
