@@ -262,7 +262,7 @@ def test_three_node_cluster_survives_losing_the_primarys_node(tmp_path: Path) ->
         ads = list(generated_ads(500, seed=3))
         assert store.upsert(ads).created == len(ads)
         health = client.cluster.health(index=store.names.alias, wait_for_status="green",
-                                       timeout="60s")
+                                       params={"timeout": "60s"}, request_timeout=90)
         assert health["number_of_nodes"] == 3 and health["status"] == "green"
         shards = client.cat.shards(index=store.current_index(), format="json")
         assert sorted(s["prirep"] for s in shards) == ["p", "r"]
