@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from classifiers.transformer.dataset import REVIEWED_LABELS, reviewed_item
 from index.base import SearchFilters, Store
-from lurewatch.record import Ad, Label, ReviewState
+from lurewatch.record import Ad
 from review_ui.appdb import Note, ReviewDB
 from review_ui.services.charts import to_csv
 
@@ -19,13 +20,6 @@ CSV_COLUMNS = (
     "indicators", "model_version", "review_state", "decisions", "notes",
 )
 
-# The label a reviewer's decision amounts to, for training data and model quality.
-LABEL_OF_STATE: dict[ReviewState, Label] = {
-    ReviewState.confirmed_tip: Label.deceptive_recruitment,
-    ReviewState.confirmed_som: Label.smuggling_offer,
-    ReviewState.dismissed_legitimate: Label.legitimate,
-    ReviewState.dismissed_not_job: Label.not_job_related,
-}
 
 
 @dataclass
@@ -80,16 +74,14 @@ def case_json(case_name: str, case_id: int, items: list[CaseRecord]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 
-REVIEWED_STATES = tuple(state.value for state in LABEL_OF_STATE)
+REVIEWED_STATES = tuple(state.value for state in REVIEWED_LABELS)
 
 
 def training_rows(store: Store) -> Iterator[str]:
-    """One JSON line per reviewed record: text, language and the reviewer's label and
-    indicators, in the shape ``lurewatch classify`` reads and training consumes."""
+    """One JSON line per reviewed record, in the labelled-item format that
+    ``lurewatch train`` and ``lurewatch dataset merge`` read (the classifiers' own
+    ``reviewed_item``: reviewer label, indicators with corrections, cluster as group)."""
     for ad in store.scan(SearchFilters(review_states=REVIEWED_STATES)):
-        yield json.dumps({
-            "id": ad.id, "title": ad.title, "text": ad.text, "lang": ad.language,
-            "label": LABEL_OF_STATE[ad.review_state].value,
-            "indicators": ad.indicator_ids(),
-            "reviewers": sorted({d.reviewer for d in ad.decisions}),
-        }, ensure_ascii=False) + "\n"
+        item = reviewed_item(ad)
+        if item is not None:
+            yield item.model_dump_json() + "\n"

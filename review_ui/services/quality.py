@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from classifiers.transformer.dataset import REVIEWED_LABELS
 from index.base import SearchFilters, Store
 from lurewatch.record import Ad, ReviewState
-from review_ui.services.exports import LABEL_OF_STATE
 from review_ui.services.triage import DECIDED_STATES
 
 
@@ -77,7 +77,7 @@ def agreement(records: Iterable[Ad]) -> Agreement:
 
 def reviewer_label(ad: Ad) -> str | None:
     """The label the record's current review state amounts to (None: escalated or open)."""
-    label = LABEL_OF_STATE.get(ad.review_state)
+    label = REVIEWED_LABELS.get(ad.review_state)
     return label.value if label else None
 
 

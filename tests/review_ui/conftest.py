@@ -21,6 +21,26 @@ from review_ui.main import create_app
 from review_ui.security import hash_password
 from tests.review_ui.seed import records
 
+
+def make_registry(root: Path, versions: dict[str, float], *, broken: str | None = None) -> Path:
+    """A real model registry with small weight files: one folder per version with its
+    manifest (weights and their checksums), metrics and card. ``broken``'s weights are
+    missing, so promoting it must be refused."""
+    import hashlib
+    import json
+
+    for version, f1 in versions.items():
+        folder = root / version
+        (folder / "weights").mkdir(parents=True)
+        weights = f"onnx bytes of {version}".encode()
+        if version != broken:
+            (folder / "weights" / "model.onnx").write_bytes(weights)
+        manifest = {"weights": {"model.onnx": hashlib.sha256(weights).hexdigest()}}
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        (folder / "metrics.json").write_text(json.dumps({"label": {"macro_f1": f1}}))
+        (folder / "MODEL_CARD.md").write_text(f"# {version}\n<script>x</script>")
+    return root
+
 PASSWORD = "correct horse battery"
 # One account per role, plus a second analyst for claims, conflicts and agreement.
 ACCOUNTS = {"ana": Role.analyst, "bea": Role.analyst, "ivan": Role.investigator,
@@ -68,6 +88,9 @@ def make_env(tmp_path: Path, store: Store | None = None, **settings: object) -> 
     password_hash = hash_password(PASSWORD)
     for name, role in ACCOUNTS.items():
         db.add_user(name, password_hash, role.value)
+    # Never the repository's own models/: a test that promotes or rolls back must not
+    # change which model the project uses.
+    settings.setdefault("model", {"registry": tmp_path / "registry"})
     config = Settings(data_dir=tmp_path, **settings)  # type: ignore[arg-type]
     return Env(create_app(config, store, db), store, db, config, tmp_path)
 

@@ -17,11 +17,20 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount
 from typer.testing import CliRunner
 
+from classifiers.transformer.registry import Registry
 from lurewatch.record import ReviewState
 from review_ui.access import Permission, Role, allows
 from review_ui.deps import PermissionCheck
 from review_ui.services.quality import cohen_kappa
-from tests.review_ui.conftest import ACCOUNTS, PASSWORD, Env, csrf, login, make_env
+from tests.review_ui.conftest import (
+    ACCOUNTS,
+    PASSWORD,
+    Env,
+    csrf,
+    login,
+    make_env,
+    make_registry,
+)
 from tests.review_ui.seed import SHARED_PHONE, records
 
 RECORDS = records()
@@ -66,6 +75,8 @@ ROLE_MATRIX: dict[tuple[str, str], Permission] = {
     ("GET", "/maintain/training-data.jsonl"): Permission.maintain,
     ("GET", "/models"): Permission.maintain,
     ("GET", "/models/compare"): Permission.maintain,
+    ("POST", "/models/promote"): Permission.maintain,
+    ("POST", "/models/rollback"): Permission.maintain,
     ("GET", "/admin/users"): Permission.administer,
     ("POST", "/admin/users"): Permission.administer,
     ("GET", "/admin/audit"): Permission.administer,
@@ -530,7 +541,11 @@ def test_agreement_precision_disagreements_and_training_data(any_env: Env) -> No
     assert MALAY.id not in disagreements
     lines = [json.loads(x) for x in maya.get("/maintain/training-data.jsonl").text.splitlines()]
     assert {row["id"]: row["label"] for row in lines} == {
-        MALAY.id: "deceptive_recruitment", THAI.id: "legitimate", LEGIT.id: "legitimate"}
+        f"review-{MALAY.id}": "deceptive_recruitment", f"review-{THAI.id}": "legitimate",
+        f"review-{LEGIT.id}": "legitimate"}
+    from classifiers.labelled import LabelledItem
+
+    assert all(LabelledItem.model_validate(row) for row in lines)  # what training reads
 
 
 def test_uncertain_queue(env: Env) -> None:
@@ -539,19 +554,32 @@ def test_uncertain_queue(env: Env) -> None:
     assert "threshold: " not in html
 
 
-def test_models_page_reads_the_registry(tmp_path) -> None:
-    registry = tmp_path / "registry"
-    for version, f1 in (("v1", 0.71), ("v2", 0.78)):
-        (registry / version).mkdir(parents=True)
-        (registry / version / "metrics.json").write_text(json.dumps({"macro": {"f1": f1}}))
-        (registry / version / "card.md").write_text(f"# {version}\n<script>x</script>")
+def test_models_list_compare_promote_rollback(tmp_path) -> None:
+    registry = make_registry(tmp_path / "registry", {"v1": 0.71, "v2": 0.78, "v3": 0.8},
+                             broken="v3")
     env = make_env(tmp_path, model={"registry": registry})
     maya = env.client("maya")
     page = maya.get("/models").text
-    assert "v1" in page and "macro.f1" in page and "&lt;script&gt;x" in page
+    assert "none (rules only)" in page and "label.macro_f1" in page
+    assert "&lt;script&gt;x" in page and "weights missing" in page
     compare = maya.get("/models/compare?a=v1&b=v2").text
-    assert re.search(r"<th>macro.f1</th><td class=\"num\">0.71</td><td class=\"num\">0.78</td>",
-                     compare)
+    assert re.search(r"<th>label.macro_f1</th><td class=\"num\">0.71</td>"
+                     r"<td class=\"num\">0.78</td>", compare)
+    for version in ("v1", "v2"):
+        promoted = maya.post("/models/promote", data={"csrf_token": csrf(maya),
+                                                      "version": version})
+        assert promoted.status_code == 303
+    assert Registry(registry).promoted().version == "v2"  # type: ignore[union-attr]
+    refused = maya.post("/models/promote", data={"csrf_token": csrf(maya), "version": "v3"})
+    assert refused.status_code == 400 and "is missing" in refused.text
+    assert maya.post("/models/rollback", data={"csrf_token": csrf(maya)}).status_code == 303
+    assert Registry(registry).promoted().version == "v1"  # type: ignore[union-attr]
+    assert 'id="promoted">v1<' in maya.get("/models").text
+    assert [(e.action, e.target) for e in env.db.audit_entries()][:4] == [
+        ("model_rolled_back", "v1"), ("model_promote_refused", "v3"),
+        ("model_promoted", "v2"), ("model_promoted", "v1")]
+    unknown = maya.post("/models/promote", data={"csrf_token": csrf(maya), "version": "v9"})
+    assert unknown.status_code == 400 and "no model version" in unknown.text
 
 
 def test_admin_adds_users_and_reads_the_audit_log(env: Env) -> None:

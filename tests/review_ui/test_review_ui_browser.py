@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from classifiers.transformer.registry import Registry
 from lurewatch.record import ReviewState
 from review_ui.main import STATIC_DIR
-from tests.review_ui.conftest import PASSWORD, Env, make_env
+from tests.review_ui.conftest import PASSWORD, Env, make_env, make_registry
 from tests.review_ui.seed import SHARED_PHONE, records
 
 pytestmark = pytest.mark.browser
@@ -45,7 +46,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, str]]:
     """The app on a free loopback port, served by uvicorn in a thread."""
     if not (STATIC_DIR / "vendor" / "htmx.min.js").is_file():
         pytest.fail("htmx is not vendored: run review_ui/vendor.sh (part of the set-up)")
-    env = make_env(tmp_path_factory.mktemp("review-ui-browser"))
+    root = tmp_path_factory.mktemp("review-ui-browser")
+    registry = make_registry(root / "registry", {"e5-small-2026-10": 0.74,
+                                                 "e5-small-2026-11": 0.79})
+    env = make_env(root, model={"registry": registry})
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(env.app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
@@ -85,6 +89,11 @@ class Watch:
         page.on("dialog", self._dialog)
 
     def _dialog(self, dialog: object) -> None:
+        # The app's own confirmations (data-confirm) are confirm() dialogs: accept them.
+        # Anything else (an alert from injected script) is a problem.
+        if dialog.type == "confirm":  # type: ignore[attr-defined]
+            dialog.accept()  # type: ignore[attr-defined]
+            return
         self.problems.append(f"dialog: {dialog.message}")  # type: ignore[attr-defined]
         dialog.dismiss()  # type: ignore[attr-defined]
 
@@ -252,6 +261,30 @@ def test_hostile_record_runs_nothing_anywhere(live: tuple[Env, str], session) ->
     assert watch.problems == []
 
 
+def test_compare_and_promote_a_model(live: tuple[Env, str], session) -> None:  # type: ignore[no-untyped-def]
+    env, _ = live
+    page, watch = session("maya")
+    page.goto("/models")
+    assert page.inner_text("#promoted") == "none (rules only)"
+    shot(page, "models")
+    page.select_option("select[name=a]", "e5-small-2026-10")
+    page.select_option("select[name=b]", "e5-small-2026-11")
+    page.click("form[action='/models/compare'] button")
+    page.wait_for_url("**/models/compare?**")
+    assert "0.79" in page.inner_text("#compare-table")
+    shot(page, "models-compare")
+    page.goto("/models")
+    page.click("#model-e5-small-2026-11 button.promote")  # confirm() is accepted
+    page.wait_for_load_state()
+    assert page.inner_text("#promoted") == "e5-small-2026-11"
+    assert Registry(env.settings.model.registry).promoted().version == "e5-small-2026-11"  # type: ignore[union-attr]
+    shot(page, "models-promoted")
+    page.click("#rollback")
+    page.wait_for_load_state()
+    assert page.inner_text("#promoted") == "none (rules only)"
+    assert watch.problems == []
+
+
 def test_main_pages_render_without_errors(live: tuple[Env, str], session) -> None:  # type: ignore[no-untyped-def]
     page, watch = session("root")
     for path, name in (("/trends?split=indicator&interval=month", "trends"),
@@ -259,7 +292,7 @@ def test_main_pages_render_without_errors(live: tuple[Env, str], session) -> Non
                        ("/maintain/agreement", "agreement"),
                        ("/maintain/disagreements", "disagreements"),
                        ("/maintain/uncertain", "uncertain"),
-                       ("/models", "models"), ("/admin/users", "users"),
+                       ("/queue/second", "second-look"), ("/admin/users", "users"),
                        ("/admin/audit", "audit-log")):
         page.goto(path)
         assert page.locator("h1").count() == 1, path
