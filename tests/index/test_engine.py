@@ -174,6 +174,7 @@ def engine_store(opensearch_node: RunnerNode, tmp_path: Path) -> Iterator[Engine
 
 
 @pytest.mark.opensearch
+@pytest.mark.slow
 def test_reindex_changes_mapping_while_searches_keep_answering(
         engine_store: EngineStore, opensearch_node: RunnerNode,
         monkeypatch: pytest.MonkeyPatch) -> None:
