@@ -42,6 +42,8 @@ class LurewatchSpider(scrapy.Spider):
         self.crawl_state = state
         self.pages = 0
         self.requested = 0
+        self._requested_urls: set[str] = set()
+        self._counted_seen: set[str] = set()
         self._emitted: set[str] = set()
         # Only after a run that finished may pagination stop at pages already seen:
         # after a killed run, older pages may hold records that were never stored.
@@ -64,6 +66,7 @@ class LurewatchSpider(scrapy.Spider):
     def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
         """A request with the spider's errback, so failures are counted with a reason."""
         self.requested += 1
+        self._requested_urls.add(url)
         return Request(url, callback=callback, errback=self.on_error, **kwargs)
 
     async def start(self) -> AsyncIterator[Any]:
@@ -154,6 +157,16 @@ class LurewatchSpider(scrapy.Spider):
         """Whether a record with this id was stored by an earlier run."""
         rid = record_id(url=url, platform=platform, post_id=post_id)
         return self.crawl_state.content_hash(self.source.name, rid) is not None
+
+    def not_yet_stored(self, urls: list[str]) -> list[str]:
+        """The detail pages worth fetching: not asked for in this run, and not stored by
+        an earlier one (those are counted as ``already_seen``)."""
+        fresh = [url for url in dict.fromkeys(urls) if url not in self._requested_urls]
+        unseen = [url for url in fresh if not self.is_seen(url)]
+        stored_before = set(fresh) - set(unseen) - self._counted_seen
+        self._counted_seen |= stored_before
+        self.inc("already_seen", len(stored_before))
+        return unseen
 
     def emit(self, records: Iterable[Ad]) -> Iterator[Ad]:
         """Count records and pass on those that are new or changed since last stored."""

@@ -51,15 +51,14 @@ class JsonLdSpider(LurewatchSpider):
 
     def follow_listing(self, response: Response, item_urls: list[str], root: Any
                        ) -> Iterator[Request]:
-        unseen = [url for url in item_urls if not self.is_seen(url)]
-        self.inc("already_seen", len(item_urls) - len(unseen))
+        unseen = self.not_yet_stored(item_urls)
         for url in unseen:
             if self.page_budget_left():
                 yield self.request(url, self.parse)
         next_links = root.xpath('//link[@rel="next"]/@href | //a[@rel="next"]/@href')
         if not next_links or not self.page_budget_left():
             return
-        if not unseen and self.stop_at_seen:
+        if not unseen and self.stop_at_seen and all(self.is_seen(url) for url in item_urls):
             self.logger.info("listing %s holds only postings already stored: stopping",
                              response.url)
             return
@@ -71,11 +70,11 @@ class JsonLdSpider(LurewatchSpider):
         except Exception as exc:  # lxml raises several kinds on broken XML
             self.reject("bad_sitemap", f"{response.url}: {exc}")
             return
-        for entry in sitemap:
-            url = response.urljoin(entry["loc"])
-            if sitemap.type == "sitemapindex":
+        urls = [response.urljoin(entry["loc"]) for entry in sitemap]
+        if sitemap.type == "sitemapindex":
+            for url in urls:
                 yield self.request(url, self.parse)
-            elif self.is_seen(url):
-                self.inc("already_seen")
-            elif self.page_budget_left():
+            return
+        for url in self.not_yet_stored(urls):
+            if self.page_budget_left():
                 yield self.request(url, self.parse)

@@ -49,13 +49,13 @@ class SelectorsSpider(LurewatchSpider):
                                          "item_link found nothing")
             self.reject(refused.reason, f"{response.url}: {refused.detail}")
             return
-        unseen = [url for url in links if not self.is_seen(url)]
-        self.inc("already_seen", len(links) - len(unseen))
+        unseen = self.not_yet_stored(links)
         for url in unseen:
             if self.page_budget_left():
                 yield self.request(url, self.parse_item)
         following = next_page(selector, self.selectors, response.url)
-        if following and self.page_budget_left() and (unseen or not self.stop_at_seen):
+        known_page = all(self.is_seen(url) for url in links)
+        if following and self.page_budget_left() and not (known_page and self.stop_at_seen):
             yield self.request(following, self.parse)
 
     def parse_item(self, response: Response) -> Iterator[Any]:

@@ -198,6 +198,7 @@ def test_stats_are_json_ready_and_add_up(crawled: Crawled) -> None:
     totals = data["totals"]
     assert totals["stored"] == crawled.store.count()
     assert totals["new"] == totals["stored"]
+    assert totals["already_seen"] == 0  # a page linked twice in one run is not "seen"
     assert set(data["sources"]) == {s.name for s in sources_for(crawled.site)} | {"fb-page"}
     assert all(s["finish_reason"] == "finished" for s in data["sources"].values())
 
