@@ -61,18 +61,24 @@ def macro_f1(gold: list[str], predicted: list[str], labels: tuple[str, ...]) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--version", help="model version (default: the promoted one)")
+    parser.add_argument("--weights", type=Path, help="a weights folder instead of a registry "
+                        "version (torch/, model.onnx, model.int8.onnx, tokenizer.json)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--batches", type=int, default=8, help="timed batches per runtime")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dev", type=Path, default=DEV)
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--no-f1", action="store_true", help="throughput only (no dev pass)")
     args = parser.parse_args()
 
-    registry = Registry(load_settings().model.registry)
-    model = registry.get(args.version) if args.version else registry.promoted()
-    if model is None:
-        raise SystemExit("no promoted model: run classifiers/transformer/build_default.sh")
-    weights = model.weights_dir()
+    if args.weights:
+        weights, name = args.weights, str(args.weights)
+    else:
+        registry = Registry(load_settings().model.registry)
+        model = registry.get(args.version) if args.version else registry.promoted()
+        if model is None:
+            raise SystemExit("no promoted model: run classifiers/transformer/build_default.sh")
+        weights, name = model.weights_dir(), model.version
     items = read_labelled(args.dev)
     titles, texts = [i.title for i in items], [i.text for i in items]
 
@@ -95,23 +101,23 @@ def main() -> None:
              "onnx_int8": ads_per_second(int8.run, batches)}
 
     gold = [i.label.value for i in items]
-    f1 = {}
-    for name, classifier in (("fp32", fp32), ("int8", int8)):
+    f1 = {"fp32": float("nan"), "int8": float("nan")}
+    for runtime, classifier in (() if args.no_f1 else (("fp32", fp32), ("int8", int8))):
         classifier.encoder = OnnxClassifier(weights, "model.onnx").encoder  # the model's length
         predicted = []
         for offset in range(0, len(items), 32):
             probs, _ = classifier.predict(titles[offset:offset + 32], texts[offset:offset + 32])
             predicted += [classifier.labels[k] for k in probs.argmax(1)]
-        f1[name] = macro_f1(gold, predicted, classifier.labels)
+        f1[runtime] = macro_f1(gold, predicted, classifier.labels)
 
-    figures = {"model_version": model.version,
+    figures = {"model": name,
                "ads_per_second": {k: round(v, 1) for k, v in speed.items()},
                "speedup_int8_vs_torch_fp32": round(speed["onnx_int8"] / speed["torch_fp32"], 2),
                "f1_fp32": round(f1["fp32"], 4), "f1_int8": round(f1["int8"], 4),
                "f1_delta_int8": round(f1["int8"] - f1["fp32"], 4),
                "tokens": TOKENS, "batch": args.batch, "threads": args.threads,
                "dev_items": len(items)}
-    print(f"model {model.version}, batch {args.batch} x {TOKENS} tokens, "
+    print(f"model {name}, batch {args.batch} x {TOKENS} tokens, "
           f"{args.threads} threads")
     print(f"{'runtime':<12}{'ads/s':>10}")
     for name, value in figures["ads_per_second"].items():

@@ -119,7 +119,7 @@ def evaluate_version(folder: Path, weights_dir: Path, dev_file: Path,
     from classifiers.evaluation import metrics
     from classifiers.labelled import read_labelled
     from classifiers.scoring import RuleScorer
-    from classifiers.transformer.onnx_scorer import OnnxClassifier, decide, mix_with_rules
+    from classifiers.transformer.onnx_scorer import OnnxClassifier, mix_with_rules
 
     items = read_labelled(dev_file)
     classifier = OnnxClassifier(weights_dir)
@@ -162,7 +162,6 @@ def evaluate_version(folder: Path, weights_dir: Path, dev_file: Path,
     overall = report["served"]["overall"]
     log(f"dev (served): macro F1 {overall['macro_f1']}, flagged recall "
         f"{overall.get('flagged_recall')}, ECE {report['served']['calibration']['ece']}")
-    _ = decide  # thresholds are applied by _predictions through decide
     return report
 
 
