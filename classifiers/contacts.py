@@ -68,13 +68,14 @@ _WHATSAPP_WORD = regex.compile(
     r"\b(?:whats\s?app|wasap|wassap|watsap|WA|W/A|วอทส์แอพ|ဝက်(?:စ)?အက်ပ်)\b|واٹس ایپ|হোয়াটসঅ্যাপ",
     regex.IGNORECASE,
 )
+# Quantifiers are bounded and possessive: a 100,000-letter "word" must not backtrack.
 _EMPLOYER = regex.compile(
-    r"\b(?:PT\.?|CV\.?)\s+(?:[A-Z][\w&'-]*\s?){1,5}|"
-    r"(?:[A-Z][\w&'.-]*\s){1,5}(?:Sdn\.?\s?Bhd\.?|Bhd\.?|Pte\.?\s?Ltd\.?|Co\.,?\s?Ltd\.?|"
+    r"\b(?:PT\.?|CV\.?)\s+(?:[A-Z][\w&'-]{0,30}+\s?){1,5}|"
+    r"(?:[A-Z][\w&'.-]{0,30}+\s){1,5}(?:Sdn\.?\s?Bhd\.?|Bhd\.?|Pte\.?\s?Ltd\.?|Co\.,?\s?Ltd\.?|"
     r"Ltd\.?|Limited|Inc\.?|Corp\.?|Corporation|LLC|PLC|JSC|Company|Agency|Agencies|"
     r"Manpower|Services|Group|Hospital|Hotel|Resort)\b|"
     r"\p{Han}{2,12}(?:有限公司|集团)|"
-    r"(?:Công ty|CÔNG TY)\s+(?:[\p{Lu}][\p{L}]*\s?){1,6}|"
+    r"(?:Công ty|CÔNG TY)\s+(?:[\p{Lu}][\p{L}]{0,30}+\s?){1,6}|"
     r"บริษัท\s?[\p{Thai}A-Za-z ]{2,40}?จำกัด|"
     # Legal-form words in the other scripts of the region, after the name they end.
     r"[^\n,.;:!?]{2,40}?(?:লিমিটেড|प्रा\.\s?लि\.|लिमिटेड|لمیٹڈ|\(පුද්\) සමාගම|"
@@ -89,6 +90,7 @@ _COMPANY_LABEL = regex.compile(
     regex.IGNORECASE,
 )
 MAX_CHARS = 100_000  # contacts are looked for in the first MAX_CHARS characters
+MAX_PHONES = 50  # a post listing more numbers than this is a directory, not an ad
 
 
 @dataclass(frozen=True)
@@ -134,14 +136,18 @@ def regions_for(country: str | None, languages: Iterable[str]) -> list[str]:
 
 def _phones(text: str, regions: list[str]) -> list[FoundContact]:
     found: dict[tuple[int, int], FoundContact] = {}
+    covered: set[int] = set()  # positions inside a number already found
     for region in regions:
         for match in phonenumbers.PhoneNumberMatcher(
             text, region, leniency=phonenumbers.Leniency.VALID, max_tries=200
         ):
-            if any(s <= match.start < e or s < match.end <= e for s, e in found):
+            if match.start in covered or (match.end - 1) in covered:
                 continue
             e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
             found[(match.start, match.end)] = FoundContact("phone", e164, match.start, match.end)
+            covered.update(range(match.start, match.end))
+            if len(found) >= MAX_PHONES:
+                return sorted(found.values(), key=lambda c: c.start)
     return sorted(found.values(), key=lambda c: c.start)
 
 
@@ -170,10 +176,10 @@ def find_contacts(
             if run.start() <= p.start < run.end() else p
             for p in phones
         ]
-    taken = [(c.start, c.end) for c in found]
+    taken = {i for c in found for i in range(c.start, c.end)}  # inside e-mails and URLs
     whatsapp_mentions = [(m.start(), m.end()) for m in _WHATSAPP_WORD.finditer(text)]
     for phone in phones:
-        if any(s <= phone.start < e for s, e in taken):
+        if phone.start in taken:
             continue
         found.append(phone)
         # "WhatsApp: 012..." within 25 characters before, or "012... (WhatsApp)" right after.

@@ -68,7 +68,8 @@ def _pair_markers() -> tuple[frozenset[str], frozenset[str]]:
 _WORD = regex.compile(r"[\p{L}\p{M}]+")
 # Not language: links, e-mails, handles and numbers are taken out before counting.
 _NOT_LANGUAGE = regex.compile(
-    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|@\w+|\b(?:wa|t)\.me/\S+",
+    r"(?:https?://|www\.)\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+|@\w+|"
+    r"\b(?:wa|t)\.me/\S+",
     regex.IGNORECASE,
 )
 # A Han character carries about a word; letters of other scripts about a letter.

@@ -39,6 +39,8 @@ _TOKEN = regex.compile(
     rf"[{UNSPACED_SCRIPTS}]\p{{M}}*|[^\s{UNSPACED_SCRIPTS}\p{{P}}\p{{S}}]+|\S",
 )
 _UNSPACED = regex.compile(rf"[{UNSPACED_SCRIPTS}]")
+# Scripts of the lexicons with `word_endings: yes`.
+_STEMMED_SCRIPTS = regex.compile(r"[\p{Devanagari}\p{Bengali}\p{Tamil}\p{Sinhala}]")
 GAP_WORDS = 3  # a `*` in a phrase: up to this many words...
 GAP_CHARS = 8  # ...or this many characters in scripts written without spaces
 NEGATION_WINDOW = 3  # tokens before a phrase searched for a negation (x3 in unspaced scripts)
@@ -201,6 +203,9 @@ class _Matchers:
         self.nlp.tokenizer = Tokenizer(self.nlp.vocab)
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.patterns = Matcher(self.nlp.vocab)
+        # Stem patterns test a regular expression on every token, which is slow on long
+        # texts: they get their own matcher, run only when a script that needs them occurs.
+        self.stem_patterns = Matcher(self.nlp.vocab)
         # match key -> (language, kind, indicator or "", phrase)
         self.keys: dict[int, tuple[str, str, str, str]] = {}
         self.negations: dict[str, _LexiconNegations] = {}
@@ -220,7 +225,9 @@ class _Matchers:
                 for phrase in phrases:
                     self._add(lexicon.language, kind, indicator, phrase, lexicon.word_endings)
         for place in scam_places:
-            self._add("places", "scam_place", "", place, word_endings=True)
+            # Place names take case endings in Bengali, Nepali, Tamil, Sinhala ("সিহানুকভিলে").
+            self._add("places", "scam_place", "", place,
+                      word_endings=bool(_STEMMED_SCRIPTS.search(place)))
 
     def _add(self, language: str, kind: str, indicator: str, phrase: str,
              word_endings: bool) -> None:
@@ -241,10 +248,14 @@ class _Matchers:
             # Words take endings in this language ("वर्ष" in "वर्षका"): the last word is a stem.
             stem = pattern[-1]["LOWER"]
             pattern[-1] = {"LOWER": {"REGEX": f"^{regex.escape(stem)}"}}
+            self.stem_patterns.add(key_name, [pattern])
+            return
         self.patterns.add(key_name, [pattern])
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         matches = list(self.phrases(doc)) + list(self.patterns(doc))
+        if _STEMMED_SCRIPTS.search(doc.text):
+            matches += list(self.stem_patterns(doc))
         return matches
 
 

@@ -100,10 +100,10 @@ _SALARY = regex.compile(
     + _AMOUNT.replace("@", "2") + r")?"
     + r"(?:\s?(?:/|per|a|an|se|sa|kada|bawat|一|每|ต่อ|প্রতি|प्रति)?\s?"
     + rf"(?P<period>{_alternation(PERIODS)}))?",
-    regex.IGNORECASE | regex.VERSION1,
+    regex.IGNORECASE,
 )
 _SALARY_WORD = regex.compile(SALARY_WORDS, regex.IGNORECASE)
-MAX_CHARS = 100_000
+MAX_CHARS = 20_000  # the salary is looked for in the first MAX_CHARS characters
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,7 @@ def test_smuggling_offer_is_its_own_label() -> None:
     assert scored.risk_label == Label.smuggling_offer
 
 
+@pytest.mark.slow
 def test_dev_set_sample_meets_quality_floor() -> None:
     from classifiers.evaluation import metrics, run_scorer
 
@@ -278,16 +279,22 @@ def test_hostile_text_is_handled(text: str) -> None:
             assert text[span.start:span.end] == span.text
 
 
-def test_hundred_thousand_characters_in_bounded_time() -> None:
-    unit = ("Kerja kilang, gaji RM3k. Passport will be kept by the company. WhatsApp only "
-            "012-345 6789. 急聘客服 护照由公司统一保管 ")
+@pytest.mark.parametrize("unit", [
+    "Kerja kilang, gaji RM3k. Passport will be kept by the company. WhatsApp only "
+    "012-345 6789. 急聘客服 护照由公司统一保管 ",
+    "A",  # one 100,000-letter word: no regular expression may backtrack over it
+    "0123456789 ",  # ten thousand phone-like numbers
+    "ก",  # 100,000 characters of an unspaced script, one token each
+    "পাসপোর্ট ছাড়া মালয়েশিয়া ০১৭১১-২৩৪৫৬৭ ",
+])
+def test_hundred_thousand_characters_in_bounded_time(unit: str) -> None:
     text = (unit * (100_000 // len(unit) + 1))[:100_000]
     scorer = RuleScorer()
     scorer.score([Ad(source="t", url="https://x.test/w", text="warm up")])
-    started = time.perf_counter()
+    started = time.process_time()
     scored = scorer.score([Ad(source="t", url="https://x.test/big", text=text)])[0]
-    assert time.perf_counter() - started < 60  # about 3 s on an idle 2-core machine
-    assert scored.risk_label == Label.deceptive_recruitment
+    assert time.process_time() - started < 20  # 1-3 s of CPU each on this machine
+    assert scored.risk_label is not None
 
 
 # --- commands -------------------------------------------------------------------------
