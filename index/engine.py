@@ -8,6 +8,7 @@ live here once.
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
 import threading
 import time
@@ -256,7 +257,10 @@ class EngineStore(Store, abc.ABC):
             else:
                 spooled += self._to_spool(batch)
         if wrote and engine_up and self.refresh:
-            self.refresh_index()
+            with contextlib.suppress(EngineUnavailableError):
+                # Everything is written or spooled; only its visibility waits (at most
+                # the engine's refresh interval) if the engine went away just now.
+                self.refresh_index()
         return EngineUpsertResult(created=total.created, updated=total.updated,
                                   unchanged=total.unchanged, failed=total.failed,
                                   errors=tuple(total.errors), spooled=spooled)
