@@ -68,6 +68,15 @@ CREATE TABLE IF NOT EXISTS case_records (
     added_at REAL NOT NULL,
     PRIMARY KEY (case_id, record_id)
 );
+CREATE TABLE IF NOT EXISTS training_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_by TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at REAL NOT NULL,
@@ -358,6 +367,43 @@ class ReviewDB:
             ).fetchall()
         return [r["record_id"] for r in rows]
 
+    # --- training runs --------------------------------------------------------------
+
+    def add_training_run(self, username: str, runs_dir: Path) -> TrainingRun | None:
+        """Record a new run in ``runs_dir/run-<id>``, unless one is running (then None)."""
+        with self._connect() as db:
+            if db.execute("SELECT 1 FROM training_runs WHERE status = 'running'").fetchone():
+                return None
+            cursor = db.execute(
+                "INSERT INTO training_runs (started_by, started_at, status, folder)"
+                " VALUES (?, ?, 'running', '')", (username, time.time()))
+            run_id = int(cursor.lastrowid or 0)
+            db.execute("UPDATE training_runs SET folder = ? WHERE id = ?",
+                       (str(runs_dir / f"run-{run_id}"), run_id))
+            row = db.execute("SELECT * FROM training_runs WHERE id = ?", (run_id,)).fetchone()
+        return _run(row)
+
+    def finish_training_run(self, run_id: int, status: str, detail: str) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE training_runs SET status = ?, detail = ?, finished_at = ?"
+                       " WHERE id = ?", (status, detail, time.time(), run_id))
+
+    def interrupt_training_runs(self) -> None:
+        """Runs left 'running' by a previous server process can no longer be followed."""
+        with self._connect() as db:
+            db.execute("UPDATE training_runs SET status = 'interrupted', finished_at = ?"
+                       " WHERE status = 'running'", (time.time(),))
+
+    def training_runs(self) -> list[TrainingRun]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM training_runs ORDER BY id DESC").fetchall()
+        return [_run(r) for r in rows]
+
+    def training_run(self, run_id: int) -> TrainingRun | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM training_runs WHERE id = ?", (run_id,)).fetchone()
+        return _run(row) if row else None
+
     # --- audit ----------------------------------------------------------------------
 
     def audit(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
@@ -388,6 +434,23 @@ class ReviewDB:
         with self._connect() as db:
             rows = db.execute("SELECT DISTINCT action FROM audit ORDER BY action").fetchall()
         return [r["action"] for r in rows]
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    id: int
+    started_by: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str  # running, succeeded, failed, interrupted
+    folder: Path
+    detail: str
+
+
+def _run(row: sqlite3.Row) -> TrainingRun:
+    return TrainingRun(row["id"], row["started_by"], _when(row["started_at"]),
+                       _when(row["finished_at"]) if row["finished_at"] else None,
+                       row["status"], Path(row["folder"]), row["detail"])
 
 
 def _user(row: sqlite3.Row) -> User:

@@ -46,8 +46,9 @@ def create_app(settings: Settings, store: Store, db: ReviewDB | None = None) -> 
     app = FastAPI(title="Lurewatch review", docs_url=None, redoc_url=None,
                   openapi_url=None, dependencies=[Depends(verify_csrf)])
     cookies = CookieNames.for_(settings.review.secure_cookies)
-    app.state.ctx = AppContext(settings=settings, store=store,
-                               db=db or ReviewDB(review_db_path(settings)), cookies=cookies)
+    db = db or ReviewDB(review_db_path(settings))
+    db.interrupt_training_runs()  # a run this process did not start cannot be followed
+    app.state.ctx = AppContext(settings=settings, store=store, db=db, cookies=cookies)
 
     @app.middleware("http")
     async def security_headers(request: Request,

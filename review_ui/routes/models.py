@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from review_ui.deps import AppDB, Maintainer, SettingsDep
+from index.base import NotFoundError
+from review_ui.deps import AppDB, Maintainer, SettingsDep, StoreDep
+from review_ui.services import training
 from review_ui.services.registry import Registry, RegistryError, list_models
 from review_ui.templating import render
 
@@ -70,3 +72,46 @@ def rollback(request: Request, user: Maintainer, settings: SettingsDep,
     db.audit(user.username, "model_rolled_back", now.version if now else "rules only",
              f"was {before.version if before else 'rules only'}")
     return RedirectResponse("/models", status_code=303)
+
+
+@router.get("/training")
+def training_runs(request: Request, user: Maintainer, db: AppDB) -> Response:
+    return render(request, "training.html", page_title="Training runs",
+                  runs=db.training_runs())
+
+
+@router.post("/training")
+def start_training(request: Request, user: Maintainer, store: StoreDep, db: AppDB,
+                   settings: SettingsDep) -> Response:
+    try:
+        run = training.start(store, db, settings.data_dir / "training-runs", user)
+    except training.TrainingBusy as exc:
+        return render(request, "error.html", 409, message=str(exc), link="/models/training")
+    db.audit(user.username, "training_started", f"run {run.id}", str(run.folder))
+    return RedirectResponse(f"/models/training/{run.id}", status_code=303)
+
+
+@router.post("/training/{run_id}/cancel")
+def cancel_training(request: Request, run_id: int, user: Maintainer, db: AppDB) -> Response:
+    if not training.cancel(run_id):
+        return render(request, "error.html", 409, message=f"training run {run_id} is not "
+                      "running in this server", link=f"/models/training/{run_id}")
+    db.audit(user.username, "training_cancelled", f"run {run_id}")
+    return RedirectResponse(f"/models/training/{run_id}", status_code=303)
+
+
+@router.get("/training/{run_id}")
+def training_run(request: Request, run_id: int, user: Maintainer, db: AppDB,
+                 settings: SettingsDep) -> Response:
+    run = db.training_run(run_id)
+    if run is None:
+        raise NotFoundError(f"no training run has id {run_id}")
+    try:
+        current = next((e for e in list_models(_registry(settings)) if e.promoted), None)
+    except RegistryError:
+        current = None
+    # The promoted model's F1 figures, to read beside the run's dev F1.
+    current_f1 = {k: v for k, v in current.metrics.items() if "f1" in k} if current else {}
+    return render(request, "training_run.html", page_title=f"Training run {run.id}", run=run,
+                  log=training.log_tail(run), result=training.result(run), current=current,
+                  current_f1=current_f1)

@@ -9,6 +9,7 @@ import io
 import json
 import re
 import sqlite3
+import time
 from html.parser import HTMLParser
 
 import pytest
@@ -77,6 +78,10 @@ ROLE_MATRIX: dict[tuple[str, str], Permission] = {
     ("GET", "/models/compare"): Permission.maintain,
     ("POST", "/models/promote"): Permission.maintain,
     ("POST", "/models/rollback"): Permission.maintain,
+    ("GET", "/models/training"): Permission.maintain,
+    ("POST", "/models/training"): Permission.maintain,
+    ("GET", "/models/training/{run_id}"): Permission.maintain,
+    ("POST", "/models/training/{run_id}/cancel"): Permission.maintain,
     ("GET", "/admin/users"): Permission.administer,
     ("POST", "/admin/users"): Permission.administer,
     ("GET", "/admin/audit"): Permission.administer,
@@ -130,7 +135,8 @@ def test_every_route_has_a_rule(env: Env) -> None:
 
 
 def concrete(path: str, case_id: int) -> str:
-    return path.replace("{record_id}", MALAY.id).replace("{case_id}", str(case_id))
+    return (path.replace("{record_id}", MALAY.id).replace("{case_id}", str(case_id))
+            .replace("{run_id}", "1"))
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=[*(r.value for r in Role), "anonymous"])
@@ -138,6 +144,8 @@ def test_role_matrix_enforced(env: Env, role: Role | None) -> None:
     """Each role gets through exactly the routes its permission allows: others answer 403,
     and without a session every non-public page sends to the login form."""
     case_id = env.db.add_case("matrix case", "ivan")
+    # A run already "going", so POST /models/training answers 409 instead of training.
+    env.db.add_training_run("maya", env.path / "runs")
     client = env.client(USER_OF_ROLE[role] if role else None)
     token = csrf(client)
     for method, path, _ in app_routes(env):
@@ -580,6 +588,39 @@ def test_models_list_compare_promote_rollback(tmp_path) -> None:
         ("model_promoted", "v2"), ("model_promoted", "v1")]
     unknown = maya.post("/models/promote", data={"csrf_token": csrf(maya), "version": "v9"})
     assert unknown.status_code == 400 and "no model version" in unknown.text
+
+
+@pytest.mark.slow  # real child processes that import the whole command line
+def test_training_run_in_the_background_and_cancelled(env: Env) -> None:
+    """A real run (export, ``lurewatch dataset merge``, ``lurewatch train``) followed on its
+    page as it goes, and stopped: training itself takes far too long for a test."""
+    ana, maya = env.client("ana"), env.client("maya")
+    ana.post(f"/records/{MALAY.id}/decide", data={"csrf_token": csrf(ana), "action": "tip",
+                                                 "version": "0"})
+    started = maya.post("/models/training", data={"csrf_token": csrf(maya)})
+    assert started.status_code == 303 and started.headers["location"] == "/models/training/1"
+    busy = maya.post("/models/training", data={"csrf_token": csrf(maya)})
+    assert busy.status_code == 409 and "already going" in busy.text
+    run = env.db.training_run(1)
+    assert run is not None
+    deadline = time.monotonic() + 600
+    while "$ lurewatch train" not in (run.folder / "log.txt").read_text(encoding="utf-8"):
+        assert time.monotonic() < deadline, "the merge step did not finish"
+        assert env.db.training_run(1).status == "running", (  # type: ignore[union-attr]
+            (run.folder / "log.txt").read_text(encoding="utf-8"))
+        time.sleep(1)
+    assert (run.folder / "train.jsonl").is_file()  # the merge ran for real
+    page = maya.get("/models/training/1").text
+    assert 'hx-trigger="every 3s"' in page and "1 reviewed records exported" in page
+    assert maya.post("/models/training/1/cancel",
+                     data={"csrf_token": csrf(maya)}).status_code == 303
+    while (run := env.db.training_run(1)) and run.status == "running":
+        assert time.monotonic() < deadline, "the run did not stop"
+        time.sleep(0.5)
+    assert run is not None and run.status == "cancelled"
+    assert 'hx-trigger="every 3s"' not in maya.get("/models/training/1").text
+    assert [e.action for e in env.db.audit_entries()][:2] == [
+        "training_cancelled", "training_started"]
 
 
 def test_admin_adds_users_and_reads_the_audit_log(env: Env) -> None:
