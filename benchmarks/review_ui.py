@@ -29,8 +29,10 @@ from fastapi.testclient import TestClient
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from index import open_store  # noqa: E402
+from index.base import Store  # noqa: E402
 from index.sqlite import SQLiteStore  # noqa: E402
-from lurewatch.config import Settings  # noqa: E402
+from lurewatch.config import Settings, StoreSettings  # noqa: E402
 from lurewatch.record import Ad, Contacts, Indicator, Label, Span  # noqa: E402
 from review_ui.appdb import ReviewDB  # noqa: E402
 from review_ui.main import create_app  # noqa: E402
@@ -81,8 +83,7 @@ def synthetic_records(n: int, seed: int = 7) -> Iterator[Ad]:
                  contacts=Contacts(phones=[f"+6012{i % 20000:07d}"]))
 
 
-def build_store(path: Path, n: int) -> SQLiteStore:
-    store = SQLiteStore(path)
+def build_store(store: Store, n: int) -> Store:
     have = store.count()
     if have < n:
         batch: list[Ad] = []
@@ -120,13 +121,23 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
     parser.add_argument("--store", type=Path, default=None,
                         help="SQLite file to build or reuse (default: a temporary one)")
+    parser.add_argument("--opensearch-url", default=None,
+                        help="time an OpenSearch store at this URL instead of SQLite "
+                             "(index prefix lurewatch-bench, filled if short of --records)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="lurewatch-bench-"))
-    store_path = args.store or work / "records.db"
+    if args.opensearch_url:
+        kind = "opensearch"
+        store: Store = open_store(StoreSettings(kind="opensearch", url=args.opensearch_url,
+                                                index_prefix="lurewatch-bench",
+                                                spool_path=work / "spool.db"))
+    else:
+        kind = "sqlite"
+        store = SQLiteStore(args.store or work / "records.db")
     started = time.perf_counter()
-    store = build_store(store_path, args.records)
+    store = build_store(store, args.records)
     build_s = time.perf_counter() - started
     db = ReviewDB(work / "review.db")
     db.add_user("bench", hash_password("benchmark password"), "admin")
@@ -154,14 +165,14 @@ def main() -> int:
                         "max_ms": round(max(times), 1)})
 
     records = store.count()
-    print(f"review UI over {records} records on SQLite (store ready in {build_s:.1f} s)")
+    print(f"review UI over {records} records on {kind} (store ready in {build_s:.1f} s)")
     print(f"{'page':<32} {'first ms':>9} {'n':>4} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9}")
     for row in results:
         print(f"{row['page']:<32} {row['first_ms']:>9} {row['requests']:>4} {row['p50_ms']:>9} "
               f"{row['p95_ms']:>9} {row['max_ms']:>9}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"store": "sqlite", "records": records,
+        args.json.write_text(json.dumps({"store": kind, "records": records,
                                          "store_build_s": round(build_s, 1),
                                          "pages": results}, indent=2, ensure_ascii=False))
     store.close()
