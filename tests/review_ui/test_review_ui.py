@@ -657,6 +657,7 @@ def test_unknown_record_and_case(env: Env) -> None:
     assert root.get("/cases/abc").status_code == 400
 
 
+@pytest.mark.slow  # imports the whole command line (every component)
 def test_cli_user_add(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     from lurewatch.cli import app as cli_app  # mounts every component: slow to import
 
