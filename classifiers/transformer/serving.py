@@ -17,8 +17,6 @@ def model_scorer(settings: Settings, rule_scorer: Scorer) -> Scorer | None:
     model is promoted, or when the promoted one's weights are not built on this machine
     (rules alone then, with a warning). A configured ``model.version`` that cannot be
     loaded is a :class:`ConfigError`."""
-    from classifiers.transformer.onnx_scorer import ModelScorer
-
     registry = Registry(settings.model.registry)
     try:
         model = (registry.get(settings.model.version) if settings.model.version
@@ -31,6 +29,8 @@ def model_scorer(settings: Settings, rule_scorer: Scorer) -> Scorer | None:
             raise ConfigError(f"model.version: {exc}") from exc
         log.warning("scoring with rules only: %s", exc)
         return None
+    from classifiers.transformer.onnx_scorer import ModelScorer  # onnxruntime: only when used
+
     # never more tokens than the model was trained on (settings may ask for fewer)
     trained_tokens = int(model.read_json("labels.json").get("max_tokens", 512))
     return ModelScorer(model, rule_scorer, batch_size=settings.model.batch_size,
