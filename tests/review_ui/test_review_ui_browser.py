@@ -193,7 +193,7 @@ def test_search_in_thai_and_malay(live: tuple[Env, str], session) -> None:  # ty
     page.fill("input[name=q]", "นวด")
     page.press("input[name=q]", "Enter")
     page.wait_for_url("**/search?q=**")
-    assert page.inner_text("#result-count") == "1 records"
+    assert page.inner_text("#result-count") == "1 record"
     assert page.inner_text(".hit mark >> nth=0") == "นวด"
     shot(page, "search-thai")
     page.fill("input[name=q]", "gaji")
