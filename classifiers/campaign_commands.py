@@ -13,14 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from classifiers.campaigns import CampaignIndex, RecordGroup, relink_store
-from classifiers.cluster import ClusterIndexError, NearDuplicateIndex
+from classifiers.cluster import CLUSTER_INDEX_FILE, ClusterIndexError, NearDuplicateIndex
 from index import open_store
 from lurewatch.cli import UserError, app, command
 from lurewatch.config import load_settings
 
-# Under settings.data_dir; holds both the cluster and the campaign index. The crawl
-# pipeline's incremental stages must open the same file.
-CLUSTER_INDEX_FILE = "clusters.sqlite"
 console = Console()
 cluster_app = typer.Typer(help="Near-duplicate clusters of ads.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns: ads linked by contacts and clusters.",

@@ -57,6 +57,11 @@ _SYLLABIC_RANGES = (
 _SYLLABLE_PLANE = 0xF0000  # supplementary private use area A
 
 
+# Under ``settings.data_dir``; holds both the cluster and the campaign index, shared by
+# the crawl pipeline's stage and ``lurewatch cluster rebuild``.
+CLUSTER_INDEX_FILE = "clusters.sqlite"
+
+
 class ClusterIndexError(Exception):
     """The near-duplicate index file cannot be used as asked."""
 

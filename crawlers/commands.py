@@ -28,13 +28,18 @@ BASE_URL_PLACEHOLDER = "{base_url}"
 
 
 @contextlib.contextmanager
-def _sample_sites(serve: bool) -> Iterator[str | None]:
+def sample_sites_url(serve: bool) -> Iterator[str | None]:
+    """The base URL of the bundled sample sites served on their stable port, or None."""
     if not serve:
         yield None
         return
-    from crawlers.sample_sites.server import serve_sample_sites
+    from crawlers.sample_sites.server import STABLE_PORT, serve_sample_sites
 
-    with serve_sample_sites() as site:
+    with contextlib.ExitStack() as stack:
+        try:
+            site = stack.enter_context(serve_sample_sites(port=STABLE_PORT))
+        except OSError as exc:
+            raise UserError(f"cannot serve the sample sites on port {STABLE_PORT}: {exc}") from exc
         yield str(site)
 
 
@@ -68,7 +73,7 @@ def crawl_command(
 ) -> None:
     """Crawl the configured sources into the configured store (incremental, resumable)."""
     settings = load_settings()
-    with _sample_sites(samples) as base_url:
+    with sample_sites_url(samples) as base_url:
         sources: list[Source] = select_sources(
             load_sources(settings.sources_file, base_url=base_url), source)
         unresolved = [s.name for s in sources

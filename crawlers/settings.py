@@ -43,6 +43,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "crawlers.pipelines.normalise.NormalisePipeline": 100,
     "crawlers.pipelines.score.ScorePipeline": 300,
+    "crawlers.pipelines.cluster.ClusterPipeline": 500,
     "crawlers.pipelines.store.StorePipeline": 900,
 }
 # Crawl without scoring (score later with ``lurewatch classify``); tests of crawl

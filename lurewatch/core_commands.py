@@ -28,17 +28,16 @@ def demo(
         "--store", help="SQLite file to store into (default: settings.store.path).")] = None,
 ) -> None:
     """Serve the bundled sample sites on loopback, crawl, score and store them in SQLite."""
+    from crawlers.commands import sample_sites_url
     from crawlers.run import crawl
-    from crawlers.sample_sites.server import serve_sample_sites
 
     settings = load_settings()
     if store_path is not None:
         settings.store.path = store_path
     settings.store.kind = "sqlite"
     started = time.monotonic()
-    with serve_sample_sites() as site, open_store(settings.store) as store:
-        base_url = getattr(site, "base_url", site)
-        sources = load_sources(settings.sources_file, base_url=str(base_url))
+    with sample_sites_url(True) as base_url, open_store(settings.store) as store:
+        sources = load_sources(settings.sources_file, base_url=base_url)
         with _progress() as progress:
             task = progress.add_task("crawling", total=None)
 

@@ -51,6 +51,9 @@ HOSTILE_PAGES = (
 # The second board listing page answers 429 once per server, to exercise Retry-After.
 THROTTLED_ONCE = "/board/jobs?page=2"
 HUGE_PAGE_BYTES = 11 * 1024 * 1024
+# Record ids come from URLs, so runs that must meet the same records again (the demo run
+# twice, a restarted monitor) serve the sample sites on this port, not on a free one.
+STABLE_PORT = 8765
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from crawlers.sample_sites.server import STABLE_PORT
 from index import open_store
 from lurewatch.cli import UserError, command
 from lurewatch.config import load_settings, load_sources, select_sources
@@ -29,7 +30,7 @@ def monitor(
         = False,
     sample_sites_port: Annotated[int, typer.Option(
         "--sample-sites-port", help="Port for --sample-sites; fixed by default because"
-        " record ids come from URLs, so they stay the same across restarts.")] = 8765,
+        " record ids come from URLs, so they stay the same across restarts.")] = STABLE_PORT,
 ) -> None:
     """Crawl every source when it is due, judge its health, raise and send alerts.
 
