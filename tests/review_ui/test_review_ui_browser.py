@@ -292,7 +292,8 @@ def test_main_pages_render_without_errors(live: tuple[Env, str], session) -> Non
                        ("/maintain/agreement", "agreement"),
                        ("/maintain/disagreements", "disagreements"),
                        ("/maintain/uncertain", "uncertain"),
-                       ("/queue/second", "second-look"), ("/admin/users", "users"),
+                       ("/queue/second", "second-look"), ("/models/training", "training-runs"),
+                       ("/admin/users", "users"),
                        ("/admin/audit", "audit-log")):
         page.goto(path)
         assert page.locator("h1").count() == 1, path
