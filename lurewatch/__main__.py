@@ -1,0 +1,5 @@
+"""``python -m lurewatch``."""
+
+from lurewatch.cli import app
+
+app()

@@ -1,0 +1,47 @@
+"""The main job end to end: ``lurewatch demo`` on the embedded default, run twice."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.sqlite import SQLiteStore
+
+SUMMARY_KEYS = {"crawled", "stored", "rejected", "flagged", "by_label", "by_language",
+                "by_source", "seconds"}
+
+
+def run_demo(workdir: Path, summary: Path) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "lurewatch", "demo", "--summary-json", str(summary)],
+        cwd=workdir, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(summary.read_text())
+
+
+@pytest.mark.slow
+def test_demo_crawls_scores_and_stores_once(tmp_path: Path) -> None:
+    first = run_demo(tmp_path, tmp_path / "first.json")
+    assert first.keys() >= SUMMARY_KEYS
+    assert first["crawled"] > 20 and first["stored"] > 20
+    assert first["flagged"] == (first["by_label"].get("deceptive_recruitment", 0)
+                                + first["by_label"].get("smuggling_offer", 0)) > 0
+    assert {"deceptive_recruitment", "smuggling_offer", "legitimate"} <= first["by_label"].keys()
+    assert len(first["by_language"]) >= 5 and len(first["by_source"]) >= 4
+    assert first["rejected"], "the sample board serves hostile pages that must be refused"
+
+    second = run_demo(tmp_path, tmp_path / "second.json")
+    assert second["stored"] == 0
+    assert second["records_in_store"] == first["records_in_store"]
+
+    with SQLiteStore(tmp_path / "data" / "lurewatch.db") as store:
+        records = list(store.scan())
+    assert len(records) == first["records_in_store"]
+    assert all(r.model_version and r.risk_label and r.cluster_id and r.campaign_id
+               for r in records)
+    assert all(r.indicators for r in records if r.flagged)
