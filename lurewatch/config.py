@@ -17,7 +17,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +89,6 @@ class ReviewSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    secret_key: str = "change-me"
     secure_cookies: bool = False
     base_url: str = "http://127.0.0.1:8000"
     claim_minutes: int = Field(default=30, ge=1)
@@ -207,14 +213,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _YamlFileSource(settings_cls))
 
-    @field_validator("review")
-    @classmethod
-    def _no_placeholder_secret_in_production(
-        cls, review: ReviewSettings, info: Any
-    ) -> ReviewSettings:
-        if info.data.get("environment") == "production" and review.secret_key == "change-me":
-            raise ValueError("secret_key is still 'change-me'; set a real secret in production")
-        return review
+    @model_validator(mode="after")
+    def _secure_cookies_in_production(self) -> Settings:
+        if self.environment == "production" and not self.review.secure_cookies:
+            raise ValueError("review.secure_cookies must be true in production (HTTPS sessions)")
+        return self
 
 
 class _YamlFileSource(PydanticBaseSettingsSource):

@@ -55,10 +55,12 @@ def test_wrong_settings_name_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyP
         load_settings()
 
 
-def test_placeholder_secret_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_requires_secure_cookies(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LUREWATCH_ENVIRONMENT", "production")
-    with pytest.raises(ConfigError, match="secret_key"):
+    with pytest.raises(ConfigError, match="secure_cookies"):
         load_settings()
+    monkeypatch.setenv("LUREWATCH_REVIEW__SECURE_COOKIES", "true")
+    assert load_settings().review.secure_cookies
 
 
 def test_missing_config_file_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
