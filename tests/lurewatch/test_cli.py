@@ -70,7 +70,12 @@ def test_unreadable_config_is_one_line(workdir: Path) -> None:
     assert "cannot read" in result.stderr or "not valid YAML" in result.stderr
 
 
-def test_every_command_has_help() -> None:
-    for name in ("demo", "search", "show"):
-        result = runner.invoke(app, [name, "--help"])
-        assert result.exit_code == 0, name
+@pytest.mark.parametrize("name", [
+    "demo", "crawl", "parse", "classify", "evaluate", "search", "show", "serve", "monitor",
+    "status", "train", "model", "dataset", "cluster", "campaigns", "reindex", "kibana", "spool",
+    "user",
+])
+def test_every_command_has_help(name: str) -> None:
+    result = runner.invoke(app, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
