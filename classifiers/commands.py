@@ -130,10 +130,15 @@ def _cell(value: Any) -> str:
 def evaluate(
     data: Annotated[Path, typer.Option("--data", help="labelled JSONL set")] = DEV_SET,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+    charts: Annotated[Path | None, typer.Option(
+        "--charts", help="write PNG charts (confusion, reliability, F1) into this folder")] = None,
 ) -> None:
-    """Precision, recall and F1 of the scorer per label, language and indicator on DATA."""
+    """Precision, recall and F1 of the configured scorer (the promoted model + rules, or
+    rules alone) per label, language and indicator on DATA, with the confusion matrix and
+    calibration (ECE)."""
     from classifiers.evaluation import metrics, run_scorer
     from classifiers.scoring import load_scorer
+    from classifiers.transformer.report import extend_report, write_charts
 
     try:
         items = read_labelled(data)
@@ -142,7 +147,10 @@ def evaluate(
     if not items:
         raise UserError(f"{data} holds no items")
     scorer = load_scorer(load_settings())
-    report = metrics(run_scorer(scorer, items), scorer.version)
+    predictions = run_scorer(scorer, items)
+    report = extend_report(metrics(predictions, scorer.version),
+                           [i.label.value for i in items], predictions.labels,
+                           predictions.scores)
     console = Console()
     console.print(_table(f"Per label ({scorer.version}, {len(items)} items)",
                          report["per_label"], ["precision", "recall", "f1", "support"]))
@@ -151,12 +159,16 @@ def evaluate(
         "legitimate_false_positive_rate"]))
     console.print(_table("Per indicator", report["per_indicator"],
                          ["precision", "recall", "f1", "support", "predicted"]))
-    console.print(_table("Overall", {"all": report["overall"]}, [
+    console.print(_table("Overall", {"all": report["overall"] | {
+        "ece": report["calibration"]["ece"]}}, [
         "accuracy", "macro_f1", "flagged_precision", "flagged_recall",
-        "legitimate_false_positive_rate"]))
-    if json_out:
-        try:
+        "legitimate_false_positive_rate", "ece"]))
+    try:
+        if json_out:
             json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                 encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"cannot write {json_out}: {exc.strerror}") from exc
+        if charts:
+            for chart in write_charts(report, charts):
+                console.print(f"chart: {chart}")
+    except OSError as exc:
+        raise UserError(f"cannot write {exc.filename}: {exc.strerror}") from exc

@@ -203,36 +203,3 @@ def dataset_merge(
     count = write_examples(items, out)
     _print_json({"written": count, "out": str(out), "inputs": [str(f) for f in files]})
 
-
-@command(model_app, name="evaluate")
-def evaluate_command(
-    data: Annotated[Path, typer.Option(help="labelled JSONL")] = Path("classifiers/data/dev.jsonl"),
-    out: Annotated[Path, typer.Option(help="folder for metrics.json and charts")] = Path(
-        "data/evaluation"),
-) -> None:
-    """`lurewatch evaluate` plus confusion matrix, calibration (ECE) and PNG charts, for
-    the scorer `load_scorer` returns (the promoted model + rules, or rules alone)."""
-    from classifiers.evaluation import metrics, run_scorer
-    from classifiers.labelled import LabelledSetError, read_labelled
-    from classifiers.scoring import load_scorer
-    from classifiers.transformer.report import extend_report, write_charts
-
-    try:
-        items = read_labelled(data)
-    except LabelledSetError as exc:
-        raise UserError(str(exc)) from exc
-    if not items:
-        raise UserError(f"{data} holds no items")
-    scorer = load_scorer(load_settings())
-    predictions = run_scorer(scorer, items)
-    report = extend_report(metrics(predictions, scorer.version),
-                           [i.label.value for i in items], predictions.labels,
-                           predictions.scores)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        charts = write_charts(report, out / "charts")
-    except OSError as exc:
-        raise UserError(f"cannot write to {out}: {exc.strerror}") from exc
-    _print_json({"scorer": scorer.version, "overall": report["overall"],
-                 "ece": report["calibration"]["ece"], "charts": [str(c) for c in charts]})

@@ -83,17 +83,18 @@ def test_load_scorer_uses_rules_when_no_model_is_promoted(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_model_evaluate_adds_confusion_calibration_and_charts(
+def test_evaluate_adds_confusion_calibration_and_charts(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LUREWATCH_MODEL__REGISTRY", str(tmp_path / "empty"))
     data = Path(__file__).resolve().parents[2] / "classifiers" / "data" / "train.jsonl"
     subset = tmp_path / "subset.jsonl"
     subset.write_text("".join(data.read_text(encoding="utf-8").splitlines(True)[::60]),
                       encoding="utf-8")
-    result = runner.invoke(app, ["model", "evaluate", "--data", str(subset),
-                                 "--out", str(tmp_path / "eval")])
+    result = runner.invoke(app, ["evaluate", "--data", str(subset), "--json",
+                                 str(tmp_path / "metrics.json"), "--charts",
+                                 str(tmp_path / "eval" / "charts")])
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    report = json.loads((tmp_path / "metrics.json").read_text())
     matrix = report["confusion"]["rows_true_columns_predicted"]
     assert sum(map(sum, matrix)) == len(read_labelled(subset))
     assert 0.0 <= report["calibration"]["ece"] <= 1.0
