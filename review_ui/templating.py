@@ -29,6 +29,7 @@ NAV = (
     ("Second look", "/queue/second", Permission.triage),
     ("Search", "/search", Permission.read),
     ("Trends", "/trends", Permission.read),
+    ("Alerts", "/alerts", Permission.read),
     ("Cases", "/cases", Permission.investigate),
     ("Quality", "/maintain/agreement", Permission.maintain),
     ("Uncertain", "/maintain/uncertain", Permission.maintain),

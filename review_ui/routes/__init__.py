@@ -2,6 +2,7 @@
 
 from review_ui.routes import (
     admin,
+    alerts,
     auth,
     bulk,
     cases,
@@ -22,6 +23,7 @@ ROUTERS = (
     search.router,
     pivots.router,
     trends.router,
+    alerts.router,
     cases.router,
     maintain.router,
     models.router,

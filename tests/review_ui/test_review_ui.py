@@ -63,6 +63,7 @@ ROLE_MATRIX: dict[tuple[str, str], Permission] = {
     ("GET", "/trends/data.csv"): Permission.read,
     ("GET", "/trends/gender"): Permission.read,
     ("GET", "/trends/gender.csv"): Permission.read,
+    ("GET", "/alerts"): Permission.read,
     ("GET", "/cases"): Permission.investigate,
     ("POST", "/cases"): Permission.investigate,
     ("GET", "/cases/{case_id}"): Permission.investigate,
@@ -685,3 +686,22 @@ def test_serve_refuses_to_start_without_accounts(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli_app, ["serve"])
     assert result.exit_code == 2 and "lurewatch user add NAME --role admin" in result.output
+
+
+def test_alerts_page_lists_the_monitors_alerts_escaped(env: Env) -> None:
+    from lurewatch.monitor.state import MonitorState, NewAlert
+
+    record_id = records()[0].id
+    state = MonitorState.for_settings(env.settings)
+    state.add_alert(NewAlert(
+        dedup_key="high-score:record:x", rule="high-score", kind="high_score",
+        subject_type="record", subject_id=record_id,
+        summary="<script>alert(1)</script> score 0.97 in MY", link=f"/records/{record_id}",
+        details={}), channels=["webhook"])
+    page = env.client("ivan").get("/alerts")
+    assert page.status_code == 200
+    assert f'href="/records/{record_id}"' in page.text
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; score 0.97 in MY" in page.text
+    assert "webhook: pending" in page.text
+    assert env.client().get("/alerts").status_code in (302, 303)
