@@ -16,12 +16,13 @@ digit, sometimes written in ``native_digits``), ``{email}``, ``{url}``, ``{compa
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from classifiers.data import write_jsonl
 
 HERE = Path(__file__).resolve().parent
 BANKS = HERE / "phrasebanks"
@@ -158,11 +159,7 @@ def build(banks_dir: Path = BANKS) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    items = build()
-    with OUTPUT.open("w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-    print(f"wrote {len(items)} items to {OUTPUT}")
+    print(f"wrote {write_jsonl(OUTPUT, build())} items to {OUTPUT}")
 
 
 if __name__ == "__main__":

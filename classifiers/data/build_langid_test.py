@@ -10,12 +10,12 @@ one. Code-switched items: written below, main language first in ``langs``.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import yaml
 
+from classifiers.data import write_jsonl
 from classifiers.data.build_dev import BANKS, _fill, _line
 
 OUTPUT = Path(__file__).resolve().parent / "langid_test.jsonl"
@@ -101,11 +101,7 @@ def build() -> list[dict]:
 
 
 def main() -> None:
-    items = build()
-    with OUTPUT.open("w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-    print(f"wrote {len(items)} items to {OUTPUT}")
+    print(f"wrote {write_jsonl(OUTPUT, build())} items to {OUTPUT}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ Deterministic: ``python -m classifiers.data.make_cluster_eval`` rewrites the sam
 
 from __future__ import annotations
 
-import json
 import random
 import unicodedata
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from classifiers.data import write_jsonl
 from classifiers.normalise import html_to_text
 
 OUTPUT = Path(__file__).with_name("cluster_eval.jsonl")
@@ -291,9 +291,7 @@ def generate() -> list[dict[str, str]]:
 
 
 def main() -> None:
-    with OUTPUT.open("w", encoding="utf-8") as out:
-        for record in generate():
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    write_jsonl(OUTPUT, generate())
 
 
 if __name__ == "__main__":

@@ -13,13 +13,13 @@ neighbours and must stay on one side of any split.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from classifiers.data import write_jsonl
 from lurewatch.record import INDICATORS
 
 DATA_DIR = Path(__file__).resolve().parent
@@ -118,12 +118,8 @@ def generate(source_dir: Path = SOURCE_DIR) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    records = generate()
     out = DATA_DIR / "train.jsonl"
-    with out.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    print(f"wrote {len(records)} records to {out}")
+    print(f"wrote {write_jsonl(out, generate())} records to {out}")
 
 
 if __name__ == "__main__":
