@@ -18,7 +18,7 @@ from classifiers.langid import LANGUAGES, identify
 from classifiers.normalise import html_to_text, normalise
 from classifiers.salary import find_salary
 from classifiers.scoring import RuleScorer, load_scorer
-from lurewatch.config import Settings
+from lurewatch.config import load_settings
 from lurewatch.record import INDICATORS, Ad, Label
 
 DEV_SET = Path(__file__).resolve().parents[2] / "classifiers" / "data" / "dev.jsonl"
@@ -222,7 +222,7 @@ def test_lexicons_cover_every_language_and_reject_unknown_ids(tmp_path: Path) ->
 
 
 def test_rule_scorer_fills_the_record() -> None:
-    scorer = load_scorer(Settings())
+    scorer = RuleScorer()
     assert isinstance(scorer, Scorer) and scorer.version.startswith("rules-")
     text = ("URGENT! Kerja kilang di Thailand. Yuran pemprosesan RM2,000 dibayar dahulu. "
             "Pasport akan disimpan oleh majikan. WhatsApp sahaja: 012-345 6789")
@@ -327,9 +327,11 @@ def test_classify_command(tmp_path: Path, runner: CliRunner) -> None:
     assert "line 2:" in result.output and "line 3:" in result.output
     rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["a", "b"]
+    # The promoted model with the rules once the default model is built, else the rules.
+    version = load_scorer(load_settings()).version
     for row, text in zip(rows, texts, strict=True):
         assert row["label"] == "deceptive_recruitment" and 0 < row["score"] <= 1
-        assert row["model_version"].startswith("rules-")
+        assert row["model_version"] == version
         for indicator in row["indicators"]:
             for span in indicator["evidence"]:
                 assert text[span["start"]:span["end"]] == span["text"]
