@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from lurewatch.record import Ad, Decision, ReviewState
+from lurewatch.record import Ad, Decision
 
 if TYPE_CHECKING:
     from classifiers.campaigns import RecordGroup
@@ -216,5 +216,3 @@ class Store(abc.ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-REVIEW_STATES = tuple(s.value for s in ReviewState)
