@@ -8,10 +8,10 @@ unchanged against every backend.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lurewatch.record import Ad, Decision
 
@@ -29,6 +29,8 @@ HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_END = "\ue001"
 Interval = Literal["day", "week", "month"]
 SortOrder = Literal["score", "age", "newest", "relevance"]
+AlertSubject = Literal["record", "campaign", "source"]
+DeliveryStatus = Literal["pending", "sent", "failed"]
 
 
 class StoreError(Exception):
@@ -130,6 +132,47 @@ class HistoryEntry:
     at: datetime
 
 
+@dataclass(frozen=True)
+class NewAlert:
+    """An alert the monitor wants raised. ``key`` names the condition it is about (rule and
+    subject, e.g. ``high-risk-my:record:<id>``): the store keeps one alert per key."""
+
+    key: str
+    rule: str
+    kind: str
+    subject_type: AlertSubject
+    subject_id: str
+    summary: str
+    link: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert as kept: what it says, its link into the review application and each
+    channel's delivery status. Its id is its de-duplication key. Never holds ad text."""
+
+    id: str
+    rule: str
+    kind: str
+    subject_type: AlertSubject
+    subject_id: str
+    summary: str
+    link: str
+    details: dict[str, Any]
+    created_at: datetime
+    deliveries: dict[str, DeliveryStatus] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    """One alert still to send on one channel, and how many sends failed so far."""
+
+    alert: Alert
+    channel: str
+    attempts: int
+
+
 class Store(abc.ABC):
     """Where records live: upsert, get, search, aggregate, review."""
 
@@ -164,6 +207,36 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def count(self, filters: SearchFilters = NO_FILTERS) -> int: ...
+
+    # Alerts the monitor raised. They live with the records so that every monitor process
+    # (on any machine) shares one de-duplication, and the review application lists them.
+
+    @abc.abstractmethod
+    def add_alert(self, alert: NewAlert, channels: Sequence[str]) -> Alert | None:
+        """Keep ``alert`` with one pending delivery per channel, atomically: None (and
+        nothing written) when an alert with the same key exists, even if another process
+        adds it at the same moment."""
+
+    @abc.abstractmethod
+    def alert_keys(self, prefix: str) -> set[str]:
+        """The keys of the alerts kept that start with ``prefix``."""
+
+    @abc.abstractmethod
+    def alerts(self, limit: int = 100, offset: int = 0) -> list[Alert]:
+        """Alerts kept, newest first."""
+
+    @abc.abstractmethod
+    def pending_deliveries(self, channel: str, limit: int) -> list[PendingDelivery]:
+        """Deliveries still to make on ``channel``, oldest alert first."""
+
+    @abc.abstractmethod
+    def deliveries_sent_since(self, channel: str, since: datetime) -> int:
+        """How many alerts went out on ``channel`` since ``since`` (the rate limit)."""
+
+    @abc.abstractmethod
+    def record_delivery(self, alert_id: str, channel: str, status: DeliveryStatus,
+                        error: str | None = None) -> None:
+        """One attempt to send ``alert_id`` on ``channel`` and where it left the delivery."""
 
     def pivot(self, kind: str, value: str, size: int = 100) -> SearchResult:
         """All records sharing one phone, handle, e-mail, employer or cluster, oldest first."""

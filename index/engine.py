@@ -12,7 +12,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +20,15 @@ from typing import Any, ClassVar
 
 from index.base import (
     NO_FILTERS,
+    Alert,
     ConflictError,
+    DeliveryStatus,
     HistoryEntry,
     Hit,
     Interval,
+    NewAlert,
     NotFoundError,
+    PendingDelivery,
     SearchFilters,
     SearchQuery,
     SearchResult,
@@ -33,7 +37,13 @@ from index.base import (
     TrendBucket,
     UpsertResult,
 )
-from index.mapping import AUDIT_MAPPINGS, KEYS_FIELD, IndexNames, index_template
+from index.mapping import (
+    ALERT_MAPPINGS,
+    AUDIT_MAPPINGS,
+    KEYS_FIELD,
+    IndexNames,
+    index_template,
+)
 from index.queries import (
     bool_query,
     merge_highlights,
@@ -88,6 +98,14 @@ def to_document(ad: Ad) -> dict[str, Any]:
 def from_document(source: dict[str, Any]) -> Ad:
     record = {k: v for k, v in source.items() if k != KEYS_FIELD}
     return Ad.model_validate(record)
+
+
+def _alert(source: dict[str, Any]) -> Alert:
+    return Alert(id=source["key"], rule=source["rule"], kind=source["kind"],
+                 subject_type=source["subject_type"], subject_id=source["subject_id"],
+                 summary=source["summary"], link=source["link"], details=source["details"],
+                 created_at=datetime.fromisoformat(source["created_at"]),
+                 deliveries={d["channel"]: d["status"] for d in source["deliveries"]})
 
 
 def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
@@ -201,8 +219,8 @@ class EngineStore(Store, abc.ABC):
             raise EngineRequestError(status, f"{self.engine} refused the request: {exc}") from exc
 
     def ensure_index(self) -> None:
-        """Create the template, the first versioned index behind the alias and the audit
-        index, where missing. Safe to call from several processes at once."""
+        """Create the template, the first versioned index behind the alias, the audit
+        index and the alerts index, where missing. Safe to call from several processes at once."""
         if self._ready:
             return
         with self._ready_lock:
@@ -214,10 +232,12 @@ class EngineStore(Store, abc.ABC):
             if not self.request(self.client.indices.exists_alias, name=names.alias):
                 self._create_ignoring_exists(
                     names.versioned(1), {"aliases": {names.alias: {"is_write_index": True}}})
-            if not self.request(self.client.indices.exists, index=names.audit):
-                self._create_ignoring_exists(names.audit, {
-                    "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
-                    "mappings": AUDIT_MAPPINGS})
+            for index, mappings in ((names.audit, AUDIT_MAPPINGS),
+                                    (names.alerts, ALERT_MAPPINGS)):
+                if not self.request(self.client.indices.exists, index=index):
+                    self._create_ignoring_exists(index, {
+                        "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+                        "mappings": mappings})
             self._ready = True
 
     def _create_ignoring_exists(self, index: str, body: dict[str, Any]) -> None:
@@ -428,6 +448,103 @@ class EngineStore(Store, abc.ABC):
                          state=s["state"], note=s["note"], at=datetime.fromisoformat(s["at"]))
             for s in (hit["_source"] for hit in found["hits"]["hits"])
         ]
+
+    # -- alerts ------------------------------------------------------------------------
+
+    def add_alert(self, alert: NewAlert, channels: Sequence[str]) -> Alert | None:
+        self.ensure_index()
+        now = datetime.now(UTC)
+        body = {"key": alert.key, "rule": alert.rule, "kind": alert.kind,
+                "subject_type": alert.subject_type, "subject_id": alert.subject_id,
+                "summary": alert.summary, "link": alert.link, "details": alert.details,
+                "created_at": now.isoformat(), "created_ns": time.time_ns(),
+                "deliveries": [{"channel": c, "status": "pending", "attempts": 0}
+                               for c in channels]}
+        try:
+            # create-only on the key as id: of two processes racing on one key, one wins.
+            self.request(self.client.index, index=self.names.alerts, id=alert.key,
+                         op_type="create", refresh="true", body=body)
+        except EngineRequestError as exc:
+            if exc.status == 409:
+                return None
+            raise
+        return _alert(body)
+
+    def alert_keys(self, prefix: str) -> set[str]:
+        self.ensure_index()
+        body: dict[str, Any] = {"query": {"prefix": {"key": prefix}}, "_source": False,
+                                "size": 1000, "sort": [{"key": "asc"}],
+                                "track_total_hits": False}
+        keys: set[str] = set()
+        while True:
+            found = self.request(self.client.search, index=self.names.alerts, body=body)
+            hits = found["hits"]["hits"]
+            keys.update(hit["_id"] for hit in hits)
+            if len(hits) < body["size"]:
+                return keys
+            body["search_after"] = hits[-1]["sort"]
+
+    def alerts(self, limit: int = 100, offset: int = 0) -> list[Alert]:
+        self.ensure_index()
+        found = self.request(self.client.search, index=self.names.alerts, body={
+            "query": {"match_all": {}}, "from": offset, "size": limit,
+            "sort": [{"created_ns": "desc"}, {"key": "asc"}]})
+        return [_alert(hit["_source"]) for hit in found["hits"]["hits"]]
+
+    @staticmethod
+    def _delivery_query(channel: str, status: str,
+                        sent_since: datetime | None = None) -> dict[str, Any]:
+        filters: list[dict[str, Any]] = [{"term": {"deliveries.channel": channel}},
+                                         {"term": {"deliveries.status": status}}]
+        if sent_since is not None:
+            filters.append({"range": {"deliveries.sent_at": {"gte": sent_since.isoformat()}}})
+        return {"nested": {"path": "deliveries", "query": {"bool": {"filter": filters}}}}
+
+    def pending_deliveries(self, channel: str, limit: int) -> list[PendingDelivery]:
+        self.ensure_index()
+        found = self.request(self.client.search, index=self.names.alerts, body={
+            "query": self._delivery_query(channel, "pending"), "size": limit,
+            "sort": [{"created_ns": "asc"}, {"key": "asc"}]})
+        pending = []
+        for hit in found["hits"]["hits"]:
+            attempts = next(d["attempts"] for d in hit["_source"]["deliveries"]
+                            if d["channel"] == channel)
+            pending.append(PendingDelivery(_alert(hit["_source"]), channel, attempts))
+        return pending
+
+    def deliveries_sent_since(self, channel: str, since: datetime) -> int:
+        self.ensure_index()
+        found = self.request(self.client.count, index=self.names.alerts, body={
+            "query": self._delivery_query(channel, "sent", since)})
+        return int(found["count"])
+
+    def record_delivery(self, alert_id: str, channel: str, status: DeliveryStatus,
+                        error: str | None = None) -> None:
+        self.ensure_index()
+        for _attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                found = self.request(self.client.get, index=self.names.alerts, id=alert_id)
+            except EngineRequestError as exc:
+                if exc.status == 404:
+                    raise NotFoundError(f"no alert {alert_id}") from None
+                raise
+            source = found["_source"]
+            delivery = next((d for d in source["deliveries"] if d["channel"] == channel), None)
+            if delivery is None:
+                raise NotFoundError(f"no delivery of alert {alert_id} on {channel}")
+            delivery.update(status=status, attempts=delivery["attempts"] + 1,
+                            last_error=error, sent_at=datetime.now(UTC).isoformat()
+                            if status == "sent" else None)
+            try:
+                # Only over the version read: another channel's update is never lost.
+                self.request(self.client.index, index=self.names.alerts, id=alert_id,
+                             body=source, if_seq_no=found["_seq_no"],
+                             if_primary_term=found["_primary_term"], refresh="true")
+                return
+            except EngineRequestError as exc:
+                if exc.status != 409:
+                    raise
+        raise StoreError(f"alert {alert_id} kept changing; delivery on {channel} not recorded")
 
     # -- reading -----------------------------------------------------------------------
 

@@ -42,6 +42,10 @@ class IndexNames:
     def audit(self) -> str:
         return f"{self.prefix}-audit"
 
+    @property
+    def alerts(self) -> str:
+        return f"{self.prefix}-alerts"
+
     def versioned(self, version: int) -> str:
         return f"{self.prefix}-ads-v{version}"
 
@@ -183,5 +187,31 @@ AUDIT_MAPPINGS: dict[str, Any] = {
         "note": {"type": "text"},
         "at": _DATE,
         "recorded_at": {"type": "long"},  # ns clock: orders attempts made within one ms
+    },
+}
+
+
+# One document per alert; its id is the alert's de-duplication key, so creating it
+# (``op_type=create``) is the de-duplication, whichever process gets there first.
+ALERT_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "key": _KEYWORD,
+        "rule": _KEYWORD,
+        "kind": _KEYWORD,
+        "subject_type": _KEYWORD,
+        "subject_id": _KEYWORD,
+        "summary": {"type": "keyword", "index": False},
+        "link": {"type": "keyword", "index": False},
+        "details": {"type": "object", "enabled": False},
+        "created_at": _DATE,
+        "created_ns": {"type": "long"},  # orders alerts raised within one millisecond
+        "deliveries": {"type": "nested", "properties": {
+            "channel": _KEYWORD,
+            "status": _KEYWORD,
+            "attempts": {"type": "integer"},
+            "last_error": {"type": "keyword", "index": False},
+            "sent_at": _DATE,
+        }},
     },
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,15 @@ from index.base import (
     HIGHLIGHT_START,
     NO_FILTERS,
     TREND_SPLITS,
+    Alert,
     ConflictError,
+    DeliveryStatus,
     HistoryEntry,
     Hit,
     Interval,
+    NewAlert,
     NotFoundError,
+    PendingDelivery,
     SearchFilters,
     SearchQuery,
     SearchResult,
@@ -89,6 +93,29 @@ CREATE TRIGGER IF NOT EXISTS review_history_append_only_update
     BEFORE UPDATE ON review_history BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS review_history_append_only_delete
     BEFORE DELETE ON review_history BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TABLE IF NOT EXISTS alerts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    rule TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject_type TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    link TEXT NOT NULL,
+    details TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    alert_seq INTEGER NOT NULL REFERENCES alerts(seq),
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    sent_at TEXT,
+    PRIMARY KEY (alert_seq, channel)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alert_deliveries_status
+    ON alert_deliveries(channel, status, alert_seq);
 """
 
 # Facet name -> the records column it counts; facets not listed here live in record_terms.
@@ -242,6 +269,76 @@ class SQLiteStore(Store):
             ad = apply_decision(Ad.model_validate_json(row["doc"]), decision)
             self._update(db, row["seq"], ad, json.loads(ad.to_json()))
         return ad
+
+    # -- alerts ----------------------------------------------------------------------
+
+    def add_alert(self, alert: NewAlert, channels: Sequence[str]) -> Alert | None:
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO alerts (key, rule, kind, subject_type, subject_id,"
+                " summary, link, details, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (alert.key, alert.rule, alert.kind, alert.subject_type, alert.subject_id,
+                 alert.summary, alert.link, json.dumps(alert.details, ensure_ascii=False),
+                 _iso(datetime.now(UTC))))
+            if cursor.rowcount == 0:
+                return None
+            seq = int(cursor.lastrowid or 0)
+            db.executemany("INSERT INTO alert_deliveries (alert_seq, channel, status)"
+                           " VALUES (?, ?, 'pending')", [(seq, c) for c in channels])
+        return self._alerts("WHERE a.seq = ?", (seq,), limit=1)[0]
+
+    def alert_keys(self, prefix: str) -> set[str]:
+        rows = self._db.execute("SELECT key FROM alerts WHERE substr(key, 1, ?) = ?",
+                                (len(prefix), prefix)).fetchall()
+        return {row[0] for row in rows}
+
+    def alerts(self, limit: int = 100, offset: int = 0) -> list[Alert]:
+        return self._alerts("", (), limit=limit, offset=offset)
+
+    def _alerts(self, where: str, params: tuple[Any, ...], *, limit: int,
+                offset: int = 0) -> list[Alert]:
+        rows = self._db.execute(
+            f"SELECT * FROM alerts a {where} ORDER BY a.seq DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset)).fetchall()
+        deliveries: dict[int, dict[str, DeliveryStatus]] = {row["seq"]: {} for row in rows}
+        marks = ",".join("?" * len(deliveries))
+        for row in self._db.execute("SELECT alert_seq, channel, status FROM alert_deliveries"
+                                    f" WHERE alert_seq IN ({marks})", list(deliveries)):
+            deliveries[row["alert_seq"]][row["channel"]] = row["status"]
+        return [Alert(id=row["key"], rule=row["rule"], kind=row["kind"],
+                      subject_type=row["subject_type"], subject_id=row["subject_id"],
+                      summary=row["summary"], link=row["link"],
+                      details=json.loads(row["details"]),
+                      created_at=datetime.fromisoformat(row["created_at"]),
+                      deliveries=deliveries[row["seq"]])
+                for row in rows]
+
+    def pending_deliveries(self, channel: str, limit: int) -> list[PendingDelivery]:
+        rows = self._db.execute(
+            "SELECT alert_seq, attempts FROM alert_deliveries WHERE channel = ?"
+            " AND status = 'pending' ORDER BY alert_seq LIMIT ?", (channel, limit)).fetchall()
+        pending = []
+        for row in rows:
+            [alert] = self._alerts("WHERE a.seq = ?", (row["alert_seq"],), limit=1)
+            pending.append(PendingDelivery(alert, channel, row["attempts"]))
+        return pending
+
+    def deliveries_sent_since(self, channel: str, since: datetime) -> int:
+        return int(self._db.execute(
+            "SELECT count(*) FROM alert_deliveries WHERE channel = ? AND status = 'sent'"
+            " AND sent_at >= ?", (channel, _iso(since))).fetchone()[0])
+
+    def record_delivery(self, alert_id: str, channel: str, status: DeliveryStatus,
+                        error: str | None = None) -> None:
+        sent_at = _iso(datetime.now(UTC)) if status == "sent" else None
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE alert_deliveries SET status = ?, attempts = attempts + 1,"
+                " last_error = ?, sent_at = ? WHERE channel = ?"
+                " AND alert_seq = (SELECT seq FROM alerts WHERE key = ?)",
+                (status, error, sent_at, channel, alert_id))
+            if cursor.rowcount == 0:
+                raise NotFoundError(f"no delivery of alert {alert_id} on {channel}")
 
     # -- reading ---------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from index.base import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
     ConflictError,
+    NewAlert,
     NotFoundError,
     SearchFilters,
     SearchQuery,
@@ -270,3 +271,80 @@ def test_scan_and_count(store: Store) -> None:
     scanned = [ad.id for ad in store.scan(batch_size=7)]
     assert sorted(scanned) == sorted(ad.id for ad in ads)
     assert len(scanned) == len(set(scanned))
+
+
+# --- alerts ----------------------------------------------------------------------------
+
+
+def new_alert(key: str, subject_id: str = "rec-1") -> NewAlert:
+    return NewAlert(key=key, rule="high-risk-my", kind="high_score", subject_type="record",
+                    subject_id=subject_id, summary=f"High-risk record {subject_id}",
+                    link=f"https://review.example.org/records/{subject_id}",
+                    details={"score": 0.97, "indicators": ["worker_pays_fees"]})
+
+
+def test_alert_is_kept_once_per_key_with_pending_deliveries(store: Store) -> None:
+    kept = store.add_alert(new_alert("high-risk-my:record:rec-1"), ["email", "webhook"])
+    assert kept is not None and kept.id == "high-risk-my:record:rec-1"
+    assert (kept.subject_type, kept.subject_id, kept.details["score"]) == ("record", "rec-1", 0.97)
+    assert kept.deliveries == {"email": "pending", "webhook": "pending"}
+    assert store.add_alert(new_alert("high-risk-my:record:rec-1", "other"), ["email"]) is None
+    [listed] = store.alerts()
+    assert listed == kept
+
+
+def test_alerts_list_newest_first_with_paging_and_keys_by_prefix(store: Store) -> None:
+    for n in range(5):
+        store.add_alert(new_alert(f"rule-a:record:{n}", str(n)), ["webhook"])
+    store.add_alert(new_alert("rule-b:record:9", "9"), ["webhook"])
+    assert [a.id for a in store.alerts(limit=3)] == [
+        "rule-b:record:9", "rule-a:record:4", "rule-a:record:3"]
+    assert [a.id for a in store.alerts(limit=3, offset=3)] == [
+        "rule-a:record:2", "rule-a:record:1", "rule-a:record:0"]
+    assert store.alerts(offset=6) == []
+    assert store.alert_keys("rule-a:") == {f"rule-a:record:{n}" for n in range(5)}
+    assert store.alert_keys("rule-b:record:9") == {"rule-b:record:9"}
+    assert store.alert_keys("rule-c:") == set()
+
+
+def test_alert_deliveries_pending_sent_failed_and_the_hourly_count(store: Store) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    for n in range(3):
+        store.add_alert(new_alert(f"r:record:{n}", str(n)), ["email", "webhook"])
+    pending = store.pending_deliveries("email", limit=2)
+    assert [(p.alert.id, p.channel, p.attempts) for p in pending] == [
+        ("r:record:0", "email", 0), ("r:record:1", "email", 0)]
+    store.record_delivery("r:record:0", "email", "sent")
+    store.record_delivery("r:record:1", "email", "pending", error="connection refused")
+    assert [(p.alert.id, p.attempts) for p in store.pending_deliveries("email", 10)] == [
+        ("r:record:1", 1), ("r:record:2", 0)]
+    store.record_delivery("r:record:1", "email", "failed", error="connection refused")
+    assert store.deliveries_sent_since("email", since) == 1
+    assert store.deliveries_sent_since("webhook", since) == 0
+    assert store.deliveries_sent_since("email", datetime.now(UTC) + timedelta(minutes=1)) == 0
+    by_id = {a.id: a.deliveries for a in store.alerts()}
+    assert by_id["r:record:0"] == {"email": "sent", "webhook": "pending"}
+    assert by_id["r:record:1"] == {"email": "failed", "webhook": "pending"}
+    assert len(store.pending_deliveries("webhook", 10)) == 3
+    with pytest.raises(NotFoundError):
+        store.record_delivery("no-such-alert", "email", "sent")
+
+
+def test_alert_writers_racing_on_one_key_keep_exactly_one(store: Store) -> None:
+    writers = 6
+    barrier = threading.Barrier(writers)
+    kept: list[bool] = []
+
+    def raise_alert(n: int) -> None:
+        barrier.wait()
+        kept.append(store.add_alert(new_alert("race:record:1", f"writer-{n}"),
+                                    ["webhook"]) is not None)
+
+    threads = [threading.Thread(target=raise_alert, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(kept) == [False] * (writers - 1) + [True]
+    [alert] = store.alerts()
+    assert alert.deliveries == {"webhook": "pending"}
