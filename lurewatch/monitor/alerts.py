@@ -1,11 +1,14 @@
 """Alert rules, their de-duplication, and delivery by e-mail, webhook and Telegram.
 
-Every alert a rule raises is kept in the monitor database before anything is sent, with
-one delivery per channel. Deliveries go out oldest first, at most
-``alerts.max_per_hour`` per channel (the rest wait their turn, they are not dropped) and
-are retried up to ``alerts.max_attempts`` times. An alert names the record, campaign or
-source and links to it in the review application; it never carries the ad's text, title
-or contacts, which may hold personal data.
+Every alert a rule raises is kept in the store (:meth:`index.base.Store.add_alert`) before
+anything is sent, with one delivery per channel. The store keeps one alert per
+de-duplication key, atomically, so monitor processes on several machines sharing one
+store never raise the same alert twice; the review application lists the alerts from
+there. Deliveries go out oldest first, at most ``alerts.max_per_hour`` per channel (the
+rest wait their turn, they are not dropped) and are retried up to ``alerts.max_attempts``
+times. An alert names the record, campaign or source and links to it in the review
+application; it never carries the ad's text, title or contacts, which may hold personal
+data.
 
 De-duplication is by a key per condition: a record alerts once per rule, a campaign once
 per rule and UTC day, a source once per rule and unhealthy streak.
@@ -26,7 +29,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from index.base import SearchFilters, Store
+from index.base import Alert, NewAlert, SearchFilters, Store
 from lurewatch.config import (
     AlertRule,
     AlertSettings,
@@ -37,16 +40,10 @@ from lurewatch.config import (
     WebhookChannel,
 )
 from lurewatch.monitor import metrics
-from lurewatch.monitor.state import Alert, MonitorState, NewAlert, Run, utcnow
+from lurewatch.monitor.state import MonitorState, Run, utcnow
 from lurewatch.record import Ad
 
 log = logging.getLogger(__name__)
-
-
-def list_alerts(settings: Settings, limit: int = 100, offset: int = 0) -> list[Alert]:
-    """Every alert kept, newest first, with each channel's delivery status. For the review
-    application's alerts page."""
-    return MonitorState.for_settings(settings).list_alerts(limit=limit, offset=offset)
 
 
 def review_link(settings: Settings, subject_type: str, subject_id: str) -> str:
@@ -64,12 +61,12 @@ def _record_filters(rule: AlertRule, score_min: float | None) -> SearchFilters:
                          indicators=tuple(rule.indicators), score_min=score_min)
 
 
-def high_score_alerts(rule: AlertRule, store: Store, settings: Settings,
-                      state: MonitorState) -> Iterable[NewAlert]:
+def high_score_alerts(rule: AlertRule, store: Store,
+                      settings: Settings) -> Iterable[NewAlert]:
     """One alert per record scored at or above ``score_min`` (in the rule's countries,
     indicators and labels) that this rule has not alerted on yet."""
     prefix = f"{rule.name}:record:"
-    alerted = state.alert_keys(prefix)
+    alerted = store.alert_keys(prefix)
     for ad in store.scan(_record_filters(rule, rule.score_min)):
         key = prefix + ad.id
         if key in alerted:
@@ -90,8 +87,8 @@ def _record_details(ad: Ad) -> dict[str, Any]:
             "indicators": ad.indicator_ids(), "campaign_id": ad.campaign_id}
 
 
-def campaign_growth_alerts(rule: AlertRule, store: Store, settings: Settings,
-                           state: MonitorState) -> Iterable[NewAlert]:
+def campaign_growth_alerts(rule: AlertRule, store: Store,
+                           settings: Settings) -> Iterable[NewAlert]:
     """One alert per campaign and UTC day when more than ``growth_per_day`` of its records
     were posted (or, with no posting date, first fetched) in the last 24 hours."""
     now = utcnow()
@@ -102,11 +99,12 @@ def campaign_growth_alerts(rule: AlertRule, store: Store, settings: Settings,
         when = ad.posted_at or ad.fetched_at
         if ad.campaign_id and when >= since:
             grown[ad.campaign_id] += 1
+    alerted = store.alert_keys(f"{rule.name}:campaign:")
     for campaign_id, added in sorted(grown.items()):
         if added <= rule.growth_per_day:
             continue
         key = f"{rule.name}:campaign:{campaign_id}:{now.date().isoformat()}"
-        if state.has_alert(key):
+        if key in alerted:
             continue
         summary = (f"Campaign {campaign_id} grew by {added} records in 24 hours"
                    f" (rule: more than {rule.growth_per_day})")
@@ -118,7 +116,9 @@ def campaign_growth_alerts(rule: AlertRule, store: Store, settings: Settings,
 def unhealthy_source_alert(rule: AlertRule, source: str, runs: list[Run],
                            settings: Settings) -> NewAlert | None:
     """An alert when the source's latest ``unhealthy_runs`` finished crawls were all
-    unhealthy; keyed by the streak's first run, so one streak alerts once."""
+    unhealthy; keyed by the streak's first run, so one streak alerts once. The key holds
+    that run's start time, not its id: ids come from this monitor's own database and
+    start again at 1 if it is replaced, while the alerts in the store stay."""
     streak: list[Run] = []
     for run in runs:  # newest first
         if run.outcome in ("running", "interrupted"):
@@ -131,7 +131,8 @@ def unhealthy_source_alert(rule: AlertRule, source: str, runs: list[Run],
     first, latest = streak[-1], streak[0]
     summary = (f"Source {source} unhealthy for {len(streak)} runs in a row: "
                + "; ".join(latest.problems or [latest.error or "crawl failed"]))
-    return NewAlert(f"{rule.name}:source:{source}:{first.id}", rule.name, rule.kind, "source",
+    key = f"{rule.name}:source:{source}:{first.started_at.isoformat()}"
+    return NewAlert(key, rule.name, rule.kind, "source",
                     source, summary, review_link(settings, "source", source),
                     {"runs": len(streak), "since": first.started_at.isoformat(),
                      "problems": latest.problems})
@@ -151,7 +152,7 @@ def _plain_text(alert: Alert) -> str:
     lines = [alert.summary, "", f"Open: {alert.link}", ""]
     lines += [f"{key}: {value}" for key, value in alert.details.items() if value not in (None, [])]
     raised = f"{alert.created_at:%Y-%m-%d %H:%M} UTC"
-    lines += ["", f"Rule {alert.rule}, alert #{alert.id}, raised {raised}"]
+    lines += ["", f"Rule {alert.rule}, alert {alert.id}, raised {raised}"]
     return "\n".join(lines)
 
 
@@ -240,7 +241,8 @@ def configured_channels(config: AlertSettings) -> dict[str, AlertChannel]:
 
 
 class Alerter:
-    """Raises alerts from the rules, keeps them, and delivers them."""
+    """Raises alerts from the rules, keeps them in the store, and delivers them. ``state``
+    (this monitor's database) gives the run history the source rules judge."""
 
     def __init__(self, settings: Settings, state: MonitorState, store: Store,
                  channels: dict[str, AlertChannel] | None = None) -> None:
@@ -254,10 +256,10 @@ class Alerter:
         targets = rule.channels or list(self.channels)
         kept = []
         for new in alerts:
-            alert = self.state.add_alert(new, list(targets))
+            alert = self.store.add_alert(new, targets)
             if alert is not None:
                 metrics.ALERTS.labels(rule=rule.name).inc()
-                log.info("alert #%d (%s): %s", alert.id, rule.name, alert.summary)
+                log.info("alert %s: %s", alert.id, alert.summary)
                 kept.append(alert)
         return kept
 
@@ -266,11 +268,10 @@ class Alerter:
         raised = []
         for rule in self.settings.alerts.rules:
             if rule.kind == "high_score":
-                raised += self._raise(rule, high_score_alerts(
-                    rule, self.store, self.settings, self.state))
+                raised += self._raise(rule, high_score_alerts(rule, self.store, self.settings))
             elif rule.kind == "campaign_growth":
                 raised += self._raise(rule, campaign_growth_alerts(
-                    rule, self.store, self.settings, self.state))
+                    rule, self.store, self.settings))
         return raised
 
     def check_source(self, source: str) -> list[Alert]:
@@ -290,23 +291,23 @@ class Alerter:
         config = self.settings.alerts
         sent = 0
         for name, channel in self.channels.items():
-            budget = config.max_per_hour - self.state.sent_since(
+            budget = config.max_per_hour - self.store.deliveries_sent_since(
                 name, utcnow() - timedelta(hours=1))
             if budget <= 0:
                 continue
-            for pending in self.state.pending_deliveries(name, budget):
+            for pending in self.store.pending_deliveries(name, budget):
                 try:
                     channel.send(pending.alert)
                 except Exception as exc:  # any failure of any channel: keep it and retry
                     give_up = pending.attempts + 1 >= config.max_attempts
-                    log.warning("alert #%d via %s failed%s: %s", pending.alert.id, name,
+                    log.warning("alert %s via %s failed%s: %s", pending.alert.id, name,
                                 " (giving up)" if give_up else "", exc)
-                    self.state.record_delivery(pending.alert.id, name,
-                                               status="failed" if give_up else "pending",
+                    self.store.record_delivery(pending.alert.id, name,
+                                               "failed" if give_up else "pending",
                                                error=str(exc)[:500])
                     metrics.ALERT_DELIVERIES.labels(channel=name, outcome="failed").inc()
                     break  # the channel is likely down: the rest wait for the next round
-                self.state.record_delivery(pending.alert.id, name, status="sent")
+                self.store.record_delivery(pending.alert.id, name, "sent")
                 metrics.ALERT_DELIVERIES.labels(channel=name, outcome="sent").inc()
                 sent += 1
         return sent

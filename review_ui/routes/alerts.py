@@ -1,12 +1,12 @@
-"""The alerts the monitor raised (``lurewatch.monitor``), for everyone who reads records."""
+"""The alerts the monitor raised (kept in the store by ``lurewatch.monitor``), for everyone
+who reads records."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lurewatch.monitor.alerts import list_alerts
-from review_ui.deps import Reader, SettingsDep
+from review_ui.deps import Reader, StoreDep
 from review_ui.templating import render
 
 router = APIRouter()
@@ -14,7 +14,7 @@ ALERTS_PAGE = 100
 
 
 @router.get("/alerts")
-def alerts(request: Request, user: Reader, settings: SettingsDep, offset: int = 0) -> Response:
-    shown = list_alerts(settings, limit=ALERTS_PAGE, offset=max(offset, 0))
+def alerts(request: Request, user: Reader, store: StoreDep, offset: int = 0) -> Response:
+    shown = store.alerts(limit=ALERTS_PAGE, offset=max(offset, 0))
     return render(request, "alerts.html", page_title="Alerts", alerts=shown,
                   older=offset + ALERTS_PAGE if len(shown) == ALERTS_PAGE else None)

@@ -23,7 +23,6 @@ from crawlers.sample_sites.server import SampleSites, serve_sample_sites
 from index.base import SearchFilters
 from index.sqlite import SQLiteStore
 from lurewatch.config import Settings, load_settings, load_sources
-from lurewatch.monitor.alerts import list_alerts
 from lurewatch.monitor.scheduler import Monitor
 from lurewatch.monitor.state import MonitorState
 from tests.conftest import REPO_ROOT
@@ -110,14 +109,14 @@ def test_layout_change_turns_a_source_unhealthy_and_flagged_records_alert_once(
     for run in (latest, second):
         assert (run.outcome, run.health) == ("ok", "unhealthy"), run
         assert any("no records found" in problem for problem in run.problems), run.problems
-    source_alerts = [a for a in list_alerts(settings) if a.rule == "source-broken"]
+    source_alerts = [a for a in store.alerts() if a.rule == "source-broken"]
     assert len(source_alerts) == 1
     assert source_alerts[0].link == "https://review.example.org/sources/iklan-jawatan"
     hooks = http_receiver.bodies("/hook")
     assert sum(1 for body in hooks if body["rule"] == "source-broken") == 1
 
     # Every flagged record alerted exactly once per channel, however many checks ran.
-    record_alerts = [a for a in list_alerts(settings) if a.rule == "flagged"]
+    record_alerts = [a for a in store.alerts() if a.rule == "flagged"]
     assert len(record_alerts) == flagged
     assert len(smtp_server.messages) == flagged
     assert sorted(b["subject_id"] for b in hooks if b["rule"] == "flagged") == sorted(

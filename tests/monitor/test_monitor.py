@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from index.sqlite import SQLiteStore
 from lurewatch.config import HealthThresholds, Settings
-from lurewatch.monitor.alerts import Alerter, list_alerts
+from lurewatch.monitor.alerts import Alerter
 from lurewatch.monitor.health import CrawlCounts, assess
 from lurewatch.monitor.scheduler import CrawlSlots, first_run_time
 from lurewatch.monitor.state import MonitorState
@@ -194,8 +194,23 @@ def test_high_score_record_alerts_once_on_every_channel_without_the_ad_text(
     assert alerter.check_records() == []
     assert alerter.deliver() == 0
     assert len(smtp_server.messages) == 1 and len(http_receiver.posts) == 2
-    [kept] = list_alerts(settings)
+    [kept] = store.alerts()
     assert kept.deliveries == {"email": "sent", "webhook": "sent", "telegram": "sent"}
+
+
+def test_two_monitors_sharing_a_store_raise_and_send_each_alert_once(
+        tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    """Two monitor processes, each with its own monitor database, one store: the alerts
+    and their de-duplication live in the store, so the second monitor raises nothing."""
+    settings = alert_settings(tmp_path, None, http_receiver,
+                              [{**HIGH_SCORE_MY, "channels": ["webhook"]}])
+    SQLiteStore(tmp_path / "store.db").upsert([high_risk_ad(1), high_risk_ad(2)])
+    monitors = [Alerter(settings, MonitorState(tmp_path / f"monitor-{n}.db"),
+                        SQLiteStore(tmp_path / "store.db")) for n in range(2)]
+    assert len(monitors[0].check_records()) == 2
+    assert monitors[1].check_records() == []
+    assert monitors[1].deliver() == 2 and monitors[0].deliver() == 0
+    assert len(http_receiver.bodies("/hook")) == 2
 
 
 def test_rate_limited_alerts_wait_their_turn_and_failed_sends_are_retried(
@@ -209,11 +224,11 @@ def test_rate_limited_alerts_wait_their_turn_and_failed_sends_are_retried(
 
     http_receiver.fail_with = 503
     assert alerter.deliver() == 0
-    assert [a.deliveries for a in list_alerts(settings)] == [{"webhook": "pending"}] * 3
+    assert [a.deliveries for a in store.alerts()] == [{"webhook": "pending"}] * 3
     http_receiver.fail_with = None
     assert alerter.deliver() == 2  # the hourly budget
     assert alerter.deliver() == 0
-    statuses = sorted(a.deliveries["webhook"] for a in list_alerts(settings))
+    statuses = sorted(a.deliveries["webhook"] for a in store.alerts())
     assert statuses == ["pending", "sent", "sent"]
 
 
@@ -255,7 +270,8 @@ def test_an_unhealthy_streak_alerts_once_and_a_new_streak_again(tmp_path: Path) 
     settings = Settings(data_dir=tmp_path)
 
     def runs(*healths: str) -> list[Run]:  # oldest first in, newest first out
-        return [Run(id=n, source="board", started_at=NOW, finished_at=NOW,
+        return [Run(id=n, source="board", started_at=NOW + timedelta(minutes=n),
+                    finished_at=NOW + timedelta(minutes=n),
                     outcome="interrupted" if h == "interrupted" else "ok",
                     counts={}, health="unknown" if h == "interrupted" else h,  # type: ignore[arg-type]
                     problems=["no pages fetched"], error=None)
@@ -268,11 +284,11 @@ def test_an_unhealthy_streak_alerts_once_and_a_new_streak_again(tmp_path: Path) 
     longer = unhealthy_source_alert(
         rule, "board", runs("healthy", "unhealthy", "unhealthy", "interrupted", "unhealthy"),
         settings)
-    assert longer is not None and longer.dedup_key == first.dedup_key  # same streak
+    assert longer is not None and longer.key == first.key  # same streak
     again = unhealthy_source_alert(
         rule, "board", runs("healthy", "unhealthy", "unhealthy", "healthy", "unhealthy",
                             "unhealthy"), settings)
-    assert again is not None and again.dedup_key != first.dedup_key
+    assert again is not None and again.key != first.key
 
 
 def test_status_shows_last_run_counts_health_and_next_run(tmp_path: Path) -> None:

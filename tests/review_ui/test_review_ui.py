@@ -689,12 +689,11 @@ def test_serve_refuses_to_start_without_accounts(tmp_path, monkeypatch) -> None:
 
 
 def test_alerts_page_lists_the_monitors_alerts_escaped(env: Env) -> None:
-    from lurewatch.monitor.state import MonitorState, NewAlert
+    from index.base import NewAlert
 
     record_id = records()[0].id
-    state = MonitorState.for_settings(env.settings)
-    state.add_alert(NewAlert(
-        dedup_key="high-score:record:x", rule="high-score", kind="high_score",
+    env.store.add_alert(NewAlert(
+        key="high-score:record:x", rule="high-score", kind="high_score",
         subject_type="record", subject_id=record_id,
         summary="<script>alert(1)</script> score 0.97 in MY", link=f"/records/{record_id}",
         details={}), channels=["webhook"])
