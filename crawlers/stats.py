@@ -1,14 +1,21 @@
-"""Crawl statistics per source, built from each crawler's Scrapy stats."""
+"""Crawl statistics per source, built from each crawler's Scrapy stats.
+
+:class:`SourceStats` is also what the monitor (``lurewatch.monitor``) judges a source's
+health on and keeps per run, so its derived counts (bans, responses) live here once."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 PREFIX = "lurewatch/"
 REJECTED_PREFIX = f"{PREFIX}rejected/"
 STATUS_PREFIX = "downloader/response_status_count/"
+# Seconds each batch of records took to score, one entry per batch (the score pipeline).
+SCORING_SECONDS = f"{PREFIX}scoring_seconds"
+# Pages the crawler refused as a CAPTCHA or a login wall (``rejected`` reasons).
+BLOCKED_PAGE_REASONS = ("bot_challenge", "login_wall")
 
 
 @dataclass
@@ -29,6 +36,7 @@ class SourceStats:
     no_date: int = 0
     duration: float = 0.0
     finish_reason: str | None = None
+    scoring_seconds: list[float] = field(default_factory=list)
 
     @classmethod
     def from_scrapy(cls, source: str, stats: dict[str, Any]) -> SourceStats:
@@ -56,11 +64,52 @@ class SourceStats:
             no_date=count("no_date"),
             duration=float(stats.get("elapsed_time_seconds", 0.0)),
             finish_reason=stats.get("finish_reason"),
+            scoring_seconds=[float(s) for s in stats.get(SCORING_SECONDS, [])],
         )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SourceStats:
+        """Back from :meth:`to_dict` (the monitor's run history); unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{"source": "", **{k: v for k, v in data.items() if k in known}})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
     @property
     def rejected_total(self) -> int:
         return sum(self.rejected.values())
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped before the end (Scrapy's finish reason when told to shut down)."""
+        return self.finish_reason == "shutdown"
+
+    @property
+    def blocked_pages(self) -> int:
+        """CAPTCHA and login-wall pages."""
+        return sum(self.rejected.get(reason, 0) for reason in BLOCKED_PAGE_REASONS)
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for code, n in self.http_status.items() if code.startswith("5"))
+
+    @property
+    def bans(self) -> int:
+        """403 and 429 answers, CAPTCHA and login pages."""
+        return (self.http_status.get("403", 0) + self.http_status.get("429", 0)
+                + self.blocked_pages)
+
+    @property
+    def found(self) -> int:
+        """Postings the crawl came across: extracted, or skipped as already stored."""
+        return self.records_extracted + self.already_seen
+
+    @property
+    def responses(self) -> int:
+        """Every response: pages handed to the spider (CAPTCHA and login pages among them)
+        plus the error answers that never were (``http_status`` counts only those)."""
+        return self.pages_fetched + sum(self.http_status.values())
 
 
 @dataclass
@@ -86,13 +135,14 @@ class CrawlStats:
                 total.rejected[key] = total.rejected.get(key, 0) + value
             for key, value in stats.http_status.items():
                 total.http_status[key] = total.http_status.get(key, 0) + value
+            total.scoring_seconds += stats.scoring_seconds
         return total
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: ``{"sources": {name: {...}}, "totals": {...}, ...}``."""
         return {
-            "sources": {name: asdict(s) for name, s in self.sources.items()},
-            "totals": asdict(self.totals),
+            "sources": {name: s.to_dict() for name, s in self.sources.items()},
+            "totals": self.totals.to_dict(),
             "duration": round(self.duration, 3),
             "interrupted": self.interrupted,
             "exit_code": self.exit_code,

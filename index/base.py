@@ -148,20 +148,17 @@ class NewAlert:
 
 
 @dataclass(frozen=True)
-class Alert:
+class Alert(NewAlert):
     """An alert as kept: what it says, its link into the review application and each
-    channel's delivery status. Its id is its de-duplication key. Never holds ad text."""
+    channel's delivery status. Never holds the ad's text."""
 
-    id: str
-    rule: str
-    kind: str
-    subject_type: AlertSubject
-    subject_id: str
-    summary: str
-    link: str
-    details: dict[str, Any]
     created_at: datetime
     deliveries: dict[str, DeliveryStatus] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """An alert is known by its de-duplication key."""
+        return self.key
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def from_document(source: dict[str, Any]) -> Ad:
 
 
 def _alert(source: dict[str, Any]) -> Alert:
-    return Alert(id=source["key"], rule=source["rule"], kind=source["kind"],
+    return Alert(key=source["key"], rule=source["rule"], kind=source["kind"],
                  subject_type=source["subject_type"], subject_id=source["subject_id"],
                  summary=source["summary"], link=source["link"], details=source["details"],
                  created_at=datetime.fromisoformat(source["created_at"]),

@@ -305,7 +305,7 @@ class SQLiteStore(Store):
         for row in self._db.execute("SELECT alert_seq, channel, status FROM alert_deliveries"
                                     f" WHERE alert_seq IN ({marks})", list(deliveries)):
             deliveries[row["alert_seq"]][row["channel"]] = row["status"]
-        return [Alert(id=row["key"], rule=row["rule"], kind=row["kind"],
+        return [Alert(key=row["key"], rule=row["rule"], kind=row["kind"],
                       subject_type=row["subject_type"], subject_id=row["subject_id"],
                       summary=row["summary"], link=row["link"],
                       details=json.loads(row["details"]),

@@ -1,5 +1,6 @@
 """Source health, in the spirit of Spidermon: after each crawl, look at what came back and
-compare it with the source's own recent history.
+compare it with the source's own recent history. A crawl's counts are the crawler's own
+:class:`crawlers.stats.SourceStats`.
 
 A source is ``unhealthy`` when a crawl clearly failed at its job (nothing fetched; pages
 fetched but not one record extracted, which is what a silent layout change looks like;
@@ -11,58 +12,13 @@ date, far fewer records than usual).
 from __future__ import annotations
 
 import statistics
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass
 
+from crawlers.stats import SourceStats
 from lurewatch.config import HealthThresholds
 from lurewatch.monitor.state import Health
 
 SEVERITY: dict[Health, int] = {"unknown": 0, "healthy": 1, "degraded": 2, "unhealthy": 3}
-
-
-@dataclass(frozen=True)
-class CrawlCounts:
-    """What one crawl of one source produced, in the monitor's terms."""
-
-    pages_fetched: int = 0
-    records_extracted: int = 0
-    new: int = 0
-    changed: int = 0
-    already_seen: int = 0
-    stored: int = 0
-    store_errors: int = 0
-    http_403: int = 0
-    http_429: int = 0
-    http_5xx: int = 0
-    blocked_pages: int = 0  # CAPTCHA or login-wall pages
-    empty_text: int = 0
-    no_date: int = 0
-    duration_seconds: float = 0.0
-    rejected: dict[str, int] = field(default_factory=dict)
-    interrupted: bool = False  # stopped before the end (monitor shutdown); not judged
-
-    @property
-    def bans(self) -> int:
-        return self.http_403 + self.http_429 + self.blocked_pages
-
-    @property
-    def found(self) -> int:
-        """Postings the crawl came across: extracted, or skipped as already stored."""
-        return self.records_extracted + self.already_seen
-
-    @property
-    def responses(self) -> int:
-        """Every response, the denominator of the rates: pages handed to the spider
-        (CAPTCHA and login pages among them) plus the error answers that never were."""
-        return self.pages_fetched + self.http_403 + self.http_429 + self.http_5xx
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CrawlCounts:
-        known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 @dataclass(frozen=True)
@@ -75,7 +31,7 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def assess(counts: CrawlCounts, history: list[CrawlCounts],
+def assess(counts: SourceStats, history: list[SourceStats],
            limits: HealthThresholds) -> HealthReport:
     """Judge one crawl against fixed limits and the source's earlier crawls (``history``,
     newest first, crawls that ran to the end only)."""
@@ -98,7 +54,7 @@ def assess(counts: CrawlCounts, history: list[CrawlCounts],
     elif ban_share >= limits.ban_share_degraded:
         findings.append(("degraded", f"{ban_share:.0%} of responses were bans"
                                      " (403/429, CAPTCHA or login pages)"))
-    error_share = _share(counts.http_5xx, responses)
+    error_share = _share(counts.server_errors, responses)
     if error_share >= limits.server_error_share_degraded:
         findings.append(("degraded", f"{error_share:.0%} of responses were server errors"))
 

@@ -24,10 +24,9 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING
 
 import psutil
 import redis
@@ -44,54 +43,33 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from redis.lock import Lock
 
+from crawlers.stats import CrawlStats, SourceStats
 from index.base import SearchQuery, Store
 from lurewatch.config import ConfigError, Settings, Source
 from lurewatch.monitor import metrics
 from lurewatch.monitor.alerts import Alerter
-from lurewatch.monitor.health import CrawlCounts, assess
+from lurewatch.monitor.health import assess
 from lurewatch.monitor.state import MonitorState, utcnow
-
-if TYPE_CHECKING:
-    from crawlers.stats import CrawlStats
 
 log = logging.getLogger(__name__)
 
-CrawlFunction = Callable[[Source, Settings, Store], CrawlCounts]
+CrawlFunction = Callable[[Source, Settings, Store], SourceStats]
 
 
-def crawl_source(source: Source, settings: Settings, store: Store) -> CrawlCounts:
-    """Crawl one source with the project's crawler and return its counts."""
+def crawl_source(source: Source, settings: Settings, store: Store) -> SourceStats:
+    """Crawl one source with the project's crawler and return its stats."""
     from crawlers.run import crawl
 
-    return counts_from_stats(crawl([source], settings, store=store), source.name)
+    return source_stats(crawl([source], settings, store=store), source.name)
 
 
-def counts_from_stats(stats: CrawlStats, source: str) -> CrawlCounts:
-    """The crawler's per-source summary in the monitor's terms."""
-    from crawlers.stats import SourceStats
-
+def source_stats(stats: CrawlStats, source: str) -> SourceStats:
+    """One source's stats out of a crawl's; a crawl the parent saw interrupted counts as
+    stopped early even if the child had no time to report its finish reason."""
     per_source = stats.sources.get(source) or SourceStats(source=source)
-    status = per_source.http_status
-    rejected = per_source.rejected
-    return CrawlCounts(
-        pages_fetched=per_source.pages_fetched,
-        records_extracted=per_source.records_extracted,
-        new=per_source.new,
-        changed=per_source.changed,
-        already_seen=per_source.already_seen,
-        stored=per_source.stored,
-        store_errors=per_source.store_failed,
-        http_403=status.get("403", 0),
-        http_429=status.get("429", 0),
-        http_5xx=sum(n for code, n in status.items() if code.startswith("5")),
-        blocked_pages=rejected.get("bot_challenge", 0) + rejected.get("login_wall", 0),
-        empty_text=per_source.empty_text,
-        no_date=per_source.no_date,
-        duration_seconds=per_source.duration,
-        rejected=dict(rejected),
-        # Scrapy's finish reason when the crawl process was told to stop (SIGTERM).
-        interrupted=stats.interrupted or per_source.finish_reason == "shutdown",
-    )
+    if stats.interrupted and not per_source.interrupted:
+        per_source = replace(per_source, finish_reason="shutdown")
+    return per_source
 
 
 def stop_running_crawls() -> int:
@@ -377,9 +355,8 @@ class Monitor:
                                   problems=[f"crawl failed: {type(exc).__name__}: {exc}"[:300]],
                                   error=str(exc)[:1000])
             return
-        if not counts.duration_seconds:
-            counts = CrawlCounts.from_dict({**counts.to_dict(),
-                                            "duration_seconds": time.monotonic() - started})
+        if not counts.duration:
+            counts = replace(counts, duration=time.monotonic() - started)
         if counts.interrupted:
             # Cut short on purpose: its pending requests wait in the JOBDIR, and the source
             # is overdue at the next start. A partial crawl says nothing about health.
@@ -389,7 +366,7 @@ class Monitor:
             log.info("%s: crawl stopped early, %d records stored", source.name, counts.stored)
             return
         limits = self.settings.monitor.health
-        history = [CrawlCounts.from_dict(run.counts)
+        history = [SourceStats.from_dict(run.counts)
                    for run in self.state.recent_runs(source.name, limits.history_runs + 1)
                    if run.id != run_id and run.outcome == "ok"][: limits.history_runs]
         report = assess(counts, history, limits)
@@ -401,15 +378,15 @@ class Monitor:
                 counts.pages_fetched, counts.records_extracted, counts.new, report.health,
                 f": {'; '.join(report.problems)}" if report.problems else "")
 
-    def _count(self, name: str, counts: CrawlCounts, health: str) -> None:
+    def _count(self, name: str, counts: SourceStats, health: str) -> None:
         metrics.CRAWLS.labels(source=name, outcome="ok").inc()
         metrics.CRAWL_PAGES.labels(source=name).inc(counts.pages_fetched)
         for kind in ("new", "already_seen", "stored"):
             metrics.CRAWL_RECORDS.labels(source=name, kind=kind).inc(getattr(counts, kind))
         metrics.CRAWL_RECORDS.labels(source=name, kind="rejected").inc(
             sum(counts.rejected.values()))
-        metrics.CRAWL_DURATION.labels(source=name).observe(counts.duration_seconds)
-        metrics.STORE_WRITE_ERRORS.labels(source=name).inc(counts.store_errors)
+        metrics.CRAWL_DURATION.labels(source=name).observe(counts.duration)
+        metrics.STORE_WRITE_ERRORS.labels(source=name).inc(counts.store_failed)
         metrics.SOURCE_HEALTH.labels(source=name).set(metrics.HEALTH_VALUE.get(health, 0))
 
     def _after_crawl(self, name: str) -> None:

@@ -15,17 +15,24 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawlers.stats import SourceStats
 from index.sqlite import SQLiteStore
 from lurewatch.config import HealthThresholds, Settings
 from lurewatch.monitor.alerts import Alerter
-from lurewatch.monitor.health import CrawlCounts, assess
+from lurewatch.monitor.health import assess
 from lurewatch.monitor.scheduler import CrawlSlots, first_run_time
 from lurewatch.monitor.state import MonitorState
 from lurewatch.record import Ad, Indicator, Label, Span
 from tests.monitor.conftest import HttpReceiver, Mailbox
 
 LIMITS = HealthThresholds()
-USUAL = CrawlCounts(pages_fetched=12, records_extracted=40, new=5, already_seen=35, no_date=4)
+
+
+def crawled(**counts: object) -> SourceStats:
+    return SourceStats(source="board", **counts)  # type: ignore[arg-type]
+
+
+USUAL = crawled(pages_fetched=12, records_extracted=40, new=5, already_seen=35, no_date=4)
 
 # --- health ------------------------------------------------------------------------------
 
@@ -36,44 +43,44 @@ def test_a_normal_crawl_is_healthy() -> None:
 
 
 def test_pages_without_records_is_a_silent_layout_change() -> None:
-    report = assess(CrawlCounts(pages_fetched=12, records_extracted=0), [USUAL], LIMITS)
+    report = assess(crawled(pages_fetched=12, records_extracted=0), [USUAL], LIMITS)
     assert report.health == "unhealthy"
     assert "12 pages fetched but no records found" in report.problems[0]
 
 
 def test_an_incremental_crawl_with_nothing_new_is_healthy() -> None:
-    nothing_new = CrawlCounts(pages_fetched=2, records_extracted=0, already_seen=40)
+    nothing_new = crawled(pages_fetched=2, records_extracted=0, already_seen=40)
     assert assess(nothing_new, [USUAL], LIMITS).health == "healthy"
 
 
 def test_nothing_fetched_is_unhealthy() -> None:
-    assert assess(CrawlCounts(), [], LIMITS).health == "unhealthy"
+    assert assess(crawled(), [], LIMITS).health == "unhealthy"
 
 
 @pytest.mark.parametrize(("bans", "health"), [(3, "degraded"), (9, "unhealthy")])
 def test_bans_and_captcha_pages(bans: int, health: str) -> None:
-    counts = CrawlCounts(pages_fetched=10, records_extracted=30, http_429=bans - 1,
-                         blocked_pages=1)
+    counts = crawled(pages_fetched=10, records_extracted=30, http_status={"429": bans - 1},
+                     rejected={"bot_challenge": 1})
     report = assess(counts, [USUAL], LIMITS)
     assert report.health == health
     assert any("bans" in problem for problem in report.problems)
 
 
 def test_more_records_without_text_than_usual_is_degraded() -> None:
-    counts = CrawlCounts(pages_fetched=12, records_extracted=40, empty_text=30)
+    counts = crawled(pages_fetched=12, records_extracted=40, empty_text=30)
     report = assess(counts, [USUAL] * 3, LIMITS)
     assert report.health == "degraded"
     assert report.problems == ["75% of records have empty text (usually 0%)"]
 
 
 def test_a_source_that_never_has_dates_is_not_flagged_for_it() -> None:
-    dateless = CrawlCounts(pages_fetched=5, records_extracted=20, no_date=20)
+    dateless = crawled(pages_fetched=5, records_extracted=20, no_date=20)
     assert assess(dateless, [dateless] * 3, LIMITS).health == "healthy"
     assert assess(dateless, [USUAL] * 3, LIMITS).health == "degraded"
 
 
 def test_far_fewer_records_than_usual_is_degraded() -> None:
-    report = assess(CrawlCounts(pages_fetched=12, records_extracted=3, already_seen=4),
+    report = assess(crawled(pages_fetched=12, records_extracted=3, already_seen=4),
                     [USUAL] * 4, LIMITS)
     assert report.health == "degraded"
     assert report.problems == ["7 records found, usually 75"]
@@ -300,7 +307,7 @@ def test_status_shows_last_run_counts_health_and_next_run(tmp_path: Path) -> Non
     state = MonitorState.for_settings(settings)
     run_id = state.start_run("iklan-jawatan")
     state.finish_run(run_id, outcome="ok", health="unhealthy",
-                     counts=CrawlCounts(pages_fetched=1).to_dict(),
+                     counts=crawled(pages_fetched=1).to_dict(),
                      problems=["1 pages fetched but no records found (layout changed?)"])
     state.set_next_run("iklan-jawatan", datetime.now(UTC) + timedelta(minutes=30))
 
