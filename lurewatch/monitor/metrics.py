@@ -38,7 +38,8 @@ SOURCE_HEALTH = Gauge("lurewatch_source_health",
 RECORDS_BY_LABEL = Gauge("lurewatch_records", "Records in the store, by risk label",
                          ["label"], registry=REGISTRY)
 SCORING_LATENCY = Histogram("lurewatch_scoring_latency_seconds",
-                            "Seconds spent scoring one batch of records",
+                            "Seconds spent scoring one batch of records (measured in the"
+                            " crawl process, observed after each crawl)",
                             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30), registry=REGISTRY)
 QUEUE_LENGTH = Gauge("lurewatch_queue_length",
                      "Crawls due and waiting for a free slot, plus requests waiting in the"

@@ -357,6 +357,9 @@ class Monitor:
             return
         if not counts.duration:
             counts = replace(counts, duration=time.monotonic() - started)
+        # Scoring ran in the crawl process; its per-batch timings came back in the stats.
+        for seconds in counts.scoring_seconds:
+            metrics.SCORING_LATENCY.observe(seconds)
         if counts.interrupted:
             # Cut short on purpose: its pending requests wait in the JOBDIR, and the source
             # is overdue at the next start. A partial crawl says nothing about health.

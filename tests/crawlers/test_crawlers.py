@@ -340,6 +340,8 @@ def test_full_pipeline_scores_in_batches(site: SampleSites, tmp_path: Path) -> N
     assert len(ads) == stats.totals.stored == len(social_content()["telegram"]["posts"])
     assert all(ad.model_version and ad.risk_label is not None for ad in ads)
     assert any(ad.flagged for ad in ads)
+    batches = stats.totals.scoring_seconds  # one timing per scored batch, for the monitor
+    assert 1 <= len(batches) <= len(ads) and all(seconds > 0 for seconds in batches)
 
 
 CRAWL_SCRIPT = """

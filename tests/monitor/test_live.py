@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -92,6 +93,7 @@ def test_layout_change_turns_a_source_unhealthy_and_flagged_records_alert_once(
     try:
         [first] = wait_until(finished_runs, 240, "the first crawl")
         assert (first.outcome, first.health) == ("ok", "healthy"), first
+        assert first.counts["scoring_seconds"], "the crawl process timed no scoring batch"
         flagged = store.count(SearchFilters(labels=tuple(FLAGGED), score_min=0.5))
         assert first.counts["stored"] >= flagged >= 1
         wait_until(lambda: len(smtp_server.messages) >= flagged, 30, "the e-mail alerts")
@@ -188,6 +190,10 @@ def test_sigterm_mid_crawl_then_restart_loses_nothing_and_stores_nothing_twice(
         if monitor.poll() is None:
             monitor.kill()
     assert 'lurewatch_crawls_total{outcome="ok",source="kerjahub"} 1.0' in exposition
+    # The crawl process timed its scoring batches; the monitor observed them.
+    [scored_batches] = re.findall(r"^lurewatch_scoring_latency_seconds_count (\S+)$",
+                                  exposition, re.MULTILINE)
+    assert float(scored_batches) > 0
     assert "lurewatch_records{" in exposition
     resumed = state.recent_runs("kerjahub", 1)[0]
     assert resumed.counts["stored"] + stored_before_restart >= store.count()
