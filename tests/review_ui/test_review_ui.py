@@ -11,6 +11,7 @@ import re
 import sqlite3
 import time
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute, Mount
 from typer.testing import CliRunner
 
 from classifiers.transformer.registry import Registry
+from lurewatch.config import PACKAGE_ROOT
 from lurewatch.record import ReviewState
 from review_ui.access import Permission, Role, allows
 from review_ui.deps import PermissionCheck
@@ -622,6 +624,68 @@ def test_training_run_in_the_background_and_cancelled(env: Env) -> None:
     assert 'hx-trigger="every 3s"' not in maya.get("/models/training/1").text
     assert [e.action for e in env.db.audit_entries()][:2] == [
         "training_cancelled", "training_started"]
+
+
+def _tiny_labelled_set(source: Path, out: Path, per_label: int) -> Path:
+    """The first ``per_label`` items of each label of one of the project's labelled sets."""
+    taken: dict[str, int] = {}
+    with out.open("w", encoding="utf-8") as handle:
+        for line in source.read_text(encoding="utf-8").splitlines():
+            label = json.loads(line)["label"]
+            if taken.get(label, 0) < per_label:
+                taken[label] = taken.get(label, 0) + 1
+                handle.write(line + "\n")
+    return out
+
+
+@pytest.mark.slow  # a real (one-epoch, 32-record) fine-tune, ONNX export and evaluation: ~3 min
+@pytest.mark.timeout(900)
+def test_training_run_registers_a_model_to_compare_and_promote(tmp_path: Path) -> None:
+    from classifiers.transformer.bootstrap import BootstrapError, base_checkpoint
+
+    try:
+        base_checkpoint()
+    except BootstrapError as exc:
+        pytest.skip(str(exc))
+    data = PACKAGE_ROOT / "classifiers" / "data"
+    registry = make_registry(tmp_path / "registry", {"v1": 0.5})
+    Registry(registry).promote("v1")
+    env = make_env(tmp_path, model={"registry": registry}, review={
+        "training_data": _tiny_labelled_set(data / "train.jsonl", tmp_path / "t.jsonl", 8),
+        "training_dev": _tiny_labelled_set(data / "dev.jsonl", tmp_path / "d.jsonl", 5),
+        "training_epochs": 1})
+    ana, maya = env.client("ana"), env.client("maya")
+    ana.post(f"/records/{MALAY.id}/decide", data={"csrf_token": csrf(ana), "action": "tip",
+                                                 "version": "0"})
+    assert maya.post("/models/training", data={"csrf_token": csrf(maya)}).status_code == 303
+    deadline = time.monotonic() + 800
+    while (run := env.db.training_run(1)) and run.status == "running":
+        assert time.monotonic() < deadline, "the training run did not finish"
+        time.sleep(2)
+    assert run is not None
+    log = (run.folder / "log.txt").read_text(encoding="utf-8")
+    assert run.status == "succeeded", log
+    assert "$ lurewatch model register" in log
+    version = json.loads((run.folder / "registered.json").read_text())["version"]
+    model = Registry(registry).get(version)
+    model.verify_weights()  # exported ONNX, checksummed in the manifest
+    assert model.manifest["data"]["train"]["records_used"] == 33  # 32 + the reviewed one
+    assert model.read_json("metrics.json")["served"]["overall"]["macro_f1"] >= 0
+    assert (model.folder / "MODEL_CARD.md").is_file()
+    assert Registry(registry).promoted().version == "v1"  # type: ignore[union-attr]
+
+    page = maya.get("/models/training/1").text
+    link = f'/models/compare?a=v1&amp;b={version}'
+    assert link in page and 'id="promote-run"' in page
+    compare = maya.get(f"/models/compare?a=v1&b={version}").text
+    assert f"<th>{version}</th>" in compare and "served.overall.macro_f1" in compare
+    promoted = maya.post("/models/promote", data={"csrf_token": csrf(maya),
+                                                  "version": version})
+    assert promoted.status_code == 303
+    assert Registry(registry).promoted().version == version  # type: ignore[union-attr]
+    assert (env.db.audit_entries()[0].action, env.db.audit_entries()[0].target) == (
+        "model_promoted", version)
+    assert 'id="promote-run"' not in maya.get("/models/training/1").text
 
 
 def test_admin_adds_users_and_reads_the_audit_log(env: Env) -> None:
