@@ -5,6 +5,7 @@ from review_ui.routes import (
     alerts,
     auth,
     bulk,
+    campaigns,
     cases,
     maintain,
     models,
@@ -12,6 +13,7 @@ from review_ui.routes import (
     queue,
     records,
     search,
+    sources,
     trends,
 )
 
@@ -24,6 +26,8 @@ ROUTERS = (
     pivots.router,
     trends.router,
     alerts.router,
+    campaigns.router,
+    sources.router,
     cases.router,
     maintain.router,
     models.router,

@@ -1,0 +1,44 @@
+"""Sources as the monitor sees them: every source's last run and health, and one source's
+recent runs with their counts, health verdicts and a chart of records per run. Read from
+the monitor database (``lurewatch.monitor.state``); alerts about a source link here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from index.base import NotFoundError, TrendBucket
+from lurewatch.config import ConfigError
+from lurewatch.monitor.state import MonitorState, Run
+from lurewatch.monitor.status import status_rows
+from review_ui.deps import Reader, SettingsDep
+from review_ui.services import charts
+from review_ui.templating import render
+
+router = APIRouter(prefix="/sources")
+RUNS_SHOWN = 30
+CHARTED = ("records_extracted", "new", "already_seen")
+
+
+def records_per_run(runs: list[Run]) -> list[TrendBucket]:
+    """Records extracted, new and already seen in each finished run, oldest first."""
+    return [TrendBucket(f"{run.started_at:%Y-%m-%d %H:%M:%S}", name, int(run.counts.get(name, 0)))
+            for run in reversed(runs) if run.counts for name in CHARTED]
+
+
+@router.get("")
+def sources(request: Request, user: Reader, settings: SettingsDep) -> Response:
+    try:
+        rows = status_rows(settings)
+    except ConfigError as exc:
+        return render(request, "error.html", 500, message=f"Cannot read the sources: {exc}")
+    return render(request, "sources.html", page_title="Sources", rows=rows)
+
+
+@router.get("/{name}")
+def source(request: Request, user: Reader, settings: SettingsDep, name: str) -> Response:
+    runs = MonitorState.for_settings(settings).recent_runs(name, RUNS_SHOWN)
+    if not runs:
+        raise NotFoundError(f"the monitor has no run of a source {name}")
+    return render(request, "source.html", page_title=f"Source {name}", source=name, runs=runs,
+                  chart=charts.line_chart(records_per_run(runs)))
