@@ -113,6 +113,9 @@ def mappings() -> dict[str, Any]:
                 name: _KEYWORD for name in
                 ("phones", "whatsapp", "telegram", "line", "wechat", "emails", "urls")
             }},
+            # Kept for the review application's image proxy; a keyword, so records showing
+            # the same picture can be found.
+            "images": {"type": "keyword", "ignore_above": 2048},
             "salary": {"properties": {
                 "text": {"type": "text"},
                 "amount_min": {"type": "double"},

@@ -12,10 +12,13 @@ import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from w3lib.url import canonicalize_url
 
+# A field added with a default keeps the version (records written before it still read,
+# with the default); a change earlier records cannot be read under raises it.
 SCHEMA_VERSION = 1
 
 
@@ -194,6 +197,9 @@ class Ad(BaseModel):
     sector: str | None = None
     contacts: Contacts = Field(default_factory=Contacts)
     salary: Salary | None = None
+    # Images the ad shows, as absolute http(s) URLs on the poster's servers. The review
+    # application fetches them server-side, never from a reviewer's browser.
+    images: list[str] = Field(default_factory=list)
     raw_ref: str | None = None
     # Social posts: how often it was seen and whom it was forwarded from (Telegram).
     views: int | None = None
@@ -208,6 +214,15 @@ class Ad(BaseModel):
     review_state: ReviewState = ReviewState.unreviewed
     review_version: int = 0
     decisions: list[Decision] = Field(default_factory=list)
+
+    @field_validator("images")
+    @classmethod
+    def _absolute_http_urls(cls, images: list[str]) -> list[str]:
+        for url in images:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"image URL must be absolute http(s): {url[:200]!r}")
+        return images
 
     @model_validator(mode="after")
     def _derive_identity(self) -> Ad:

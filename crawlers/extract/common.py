@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
 
 import charset_normalizer
 import lxml.html
@@ -14,11 +16,13 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 from classifiers.normalise import html_to_text
 
 __all__ = ["PageRejected", "decode_html", "html_to_text", "parse_datetime", "parse_html",
-           "first_line", "is_bot_challenge"]
+           "first_line", "image_urls", "is_bot_challenge"]
 
 # Share of U+FFFD replacement characters above which a decoding is judged wrong.
 MAX_REPLACEMENT_SHARE = 0.01
 TITLE_FROM_TEXT_CHARS = 140
+MAX_IMAGES = 10  # per record: a page listing a hundred thumbnails is not the ad
+MAX_URL_CHARS = 2048
 
 
 class PageRejected(Exception):
@@ -122,6 +126,24 @@ def first_line(text: str, limit: int = TITLE_FROM_TEXT_CHARS) -> str:
     """A title for a post that has none: its first non-empty line, shortened."""
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def image_urls(candidates: Iterable[object], base_url: str) -> list[str]:
+    """The images of a record as absolute http(s) URLs, resolved against ``base_url``, in
+    order, without repeats, at most :data:`MAX_IMAGES`; anything else (``data:``,
+    ``javascript:``, non-strings, over-long) is dropped."""
+    found: list[str] = []
+    for candidate in candidates:
+        if not isinstance(candidate, str) or not candidate.strip():
+            continue
+        url = urljoin(base_url, candidate.strip())
+        parts = urlsplit(url)
+        if (parts.scheme in ("http", "https") and parts.hostname and len(url) <= MAX_URL_CHARS
+                and url not in found):
+            found.append(url)
+        if len(found) == MAX_IMAGES:
+            break
+    return found
 
 
 _CHALLENGE_MARKERS = ("cf-browser-verification", "challenge-platform", "cf_chl_opt",

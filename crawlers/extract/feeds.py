@@ -8,7 +8,13 @@ from typing import Any
 import feedparser
 import lxml.etree
 
-from crawlers.extract.common import PageRejected, first_line, html_to_text, parse_datetime
+from crawlers.extract.common import (
+    PageRejected,
+    first_line,
+    html_to_text,
+    image_urls,
+    parse_datetime,
+)
 from crawlers.extract.jsonld import PageContext
 from lurewatch.record import Ad
 
@@ -44,7 +50,17 @@ def _entry_to_ad(entry: Any, page: PageContext) -> Ad | None:
     return Ad(source=page.source, url=link, platform="rss", post_id=guid,
               posted_at=parse_datetime(entry.get("published") or entry.get("updated")),
               title=title, text=text, employer=author, country=page.country,
-              language=page.language)
+              language=page.language, images=image_urls(_entry_images(entry), link))
+
+
+def _entry_images(entry: Any) -> list[Any]:
+    """Image enclosures and Media RSS ``media:content``/``media:thumbnail`` of an entry."""
+    enclosures = [e.get("href") for e in entry.get("enclosures") or []
+                  if str(e.get("type") or "").startswith("image/")]
+    media = [m.get("url") for m in entry.get("media_content") or []
+             if str(m.get("medium") or m.get("type") or "image").startswith("image")]
+    thumbnails = [t.get("url") for t in entry.get("media_thumbnail") or []]
+    return [*enclosures, *media, *thumbnails]
 
 
 def _job_feed(root: lxml.etree._Element, page: PageContext) -> list[Ad]:

@@ -13,7 +13,7 @@ import lxml.html
 from extruct.jsonld import JsonLdExtractor
 from extruct.w3cmicrodata import MicrodataExtractor
 
-from crawlers.extract.common import PageRejected, html_to_text, parse_datetime
+from crawlers.extract.common import PageRejected, html_to_text, image_urls, parse_datetime
 from lurewatch.record import Ad, Salary, canonical_url
 
 SCHEMA_PERIODS = {"HOUR": "hour", "DAY": "day", "WEEK": "week", "MONTH": "month",
@@ -226,9 +226,23 @@ def _salary(value: Any) -> Salary | None:
                   period=period)
 
 
-def posting_to_ad(node: dict[str, Any], page: PageContext, *, position: int | None) -> Ad:
+def _images(value: Any) -> list[Any]:
+    """``image``: a URL, an ImageObject (``contentUrl``/``url``), or a list of either."""
+    values = value if isinstance(value, list) else [value]
+    return [v.get("contentUrl") or v.get("url") if isinstance(v, dict) else v for v in values]
+
+
+def og_images(root: lxml.html.HtmlElement) -> list[str]:
+    """The page's Open Graph images (``og:image``, ``og:image:url``)."""
+    return [str(v) for v in root.xpath(
+        '//meta[@property="og:image" or @property="og:image:url"]/@content')]
+
+
+def posting_to_ad(node: dict[str, Any], page: PageContext, *, position: int | None,
+                  page_images: list[str] | None = None) -> Ad:
     """One JobPosting node as a record. ``position`` is set when a page holds several
-    postings: each then gets its own id (its ``url`` if distinct, else its position)."""
+    postings: each then gets its own id (its ``url`` if distinct, else its position).
+    ``page_images`` (the page's og:image) follow the posting's own ``image``."""
     description = _description(node.get("description"))
     title = _text(node.get("title")) or _text(node.get("name"))
     location, country = _location(node.get("jobLocation"))
@@ -252,6 +266,7 @@ def posting_to_ad(node: dict[str, Any], page: PageContext, *, position: int | No
         location=location,
         employer=_employer(node.get("hiringOrganization")),
         salary=_salary(node.get("baseSalary") or node.get("estimatedSalary")),
+        images=image_urls([*_images(node.get("image")), *(page_images or [])], page.url),
     )
 
 
@@ -262,6 +277,8 @@ def job_postings(root: lxml.html.HtmlElement, page: PageContext) -> list[Ad]:
     if not data.postings and data.bad_blocks:
         raise PageRejected("bad_jsonld", f"{data.bad_blocks} JSON-LD block(s) are not JSON")
     several = len(data.postings) > 1
-    return [posting_to_ad(node, page, position=i if several else None)
+    # One page-level og:image belongs to the page's only posting, not to each of several.
+    page_images = [] if several else og_images(root)
+    return [posting_to_ad(node, page, position=i if several else None, page_images=page_images)
             for i, node in enumerate(data.postings)]
 

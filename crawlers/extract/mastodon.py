@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawlers.extract.common import PageRejected, first_line, html_to_text, parse_datetime
+from crawlers.extract.common import (
+    PageRejected,
+    first_line,
+    html_to_text,
+    image_urls,
+    parse_datetime,
+)
 from crawlers.extract.jsonld import PageContext
 from lurewatch.record import Ad, Contacts
 
@@ -21,6 +27,9 @@ def _status_to_ad(status: dict[str, Any], page: PageContext) -> Ad | None:
         text = f"{spoiler}\n\n{text}".strip()
     card = status.get("card") if isinstance(status.get("card"), dict) else {}
     links = [u for u in [card.get("url")] if isinstance(u, str)]
+    attachments = status.get("media_attachments")
+    images = [a.get("url") for a in attachments if isinstance(a, dict)
+              and a.get("type") in ("image", "gifv")] if isinstance(attachments, list) else []
     return Ad(
         source=page.source,
         url=status.get("url") or uri,
@@ -32,6 +41,7 @@ def _status_to_ad(status: dict[str, Any], page: PageContext) -> Ad | None:
         language=status.get("language") or page.language,
         country=page.country,
         contacts=Contacts(urls=links),
+        images=image_urls(images, uri),
     )
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 from parsel import Selector, SelectorList
 from parsel.csstranslator import HTMLTranslator
 
-from crawlers.extract.common import PageRejected, html_to_text, parse_datetime
+from crawlers.extract.common import PageRejected, html_to_text, image_urls, parse_datetime
 from crawlers.extract.jsonld import PageContext
 from lurewatch.config import Selectors
 from lurewatch.record import Ad
@@ -78,4 +78,7 @@ def ad_from_selectors(selector: Selector, selectors: Selectors, page: PageContex
     return Ad(source=page.source, url=page.url, platform="web", title=title, text=body,
               posted_at=parse_datetime(optional(selectors.date)),
               employer=optional(selectors.employer), location=optional(selectors.location),
-              country=page.country, language=page.language)
+              country=page.country, language=page.language,
+              images=image_urls(selector.xpath(
+                  '//meta[@property="og:image" or @property="og:image:url"]/@content').getall(),
+                  page.url))

@@ -8,7 +8,13 @@ from datetime import datetime
 
 from parsel import Selector
 
-from crawlers.extract.common import PageRejected, first_line, html_to_text, parse_datetime
+from crawlers.extract.common import (
+    PageRejected,
+    first_line,
+    html_to_text,
+    image_urls,
+    parse_datetime,
+)
 from crawlers.extract.jsonld import PageContext
 from lurewatch.record import Ad, Contacts
 
@@ -30,6 +36,15 @@ def parse_views(text: str | None) -> int | None:
         return None
     number = float(match.group(1).replace(",", ""))
     return int(number * {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()])
+
+
+_BACKGROUND_URL = re.compile(r"background-image:\s*url\(['\"]?([^'\")]+)['\"]?\)")
+
+
+def _photo_urls(message: Selector) -> list[str]:
+    """Photos of a preview post: their URL is in the wrapper's inline style."""
+    styles = message.css(".tgme_widget_message_photo_wrap::attr(style)").getall()
+    return [match.group(1) for style in styles if (match := _BACKGROUND_URL.search(style))]
 
 
 def _post(message: Selector, page: PageContext) -> Ad | None:
@@ -58,6 +73,7 @@ def _post(message: Selector, page: PageContext) -> Ad | None:
         contacts=Contacts(urls=links),
         views=parse_views(message.css(".tgme_widget_message_views::text").get()),
         forwarded_from=forwarded or None,
+        images=image_urls(_photo_urls(message), f"https://t.me/{channel}/{number}"),
     )
 
 

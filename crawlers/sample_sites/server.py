@@ -23,6 +23,7 @@ import contextlib
 import email.utils
 import html
 import json
+import struct
 import threading
 import zlib
 from collections import Counter
@@ -33,7 +34,7 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import jinja2
 import yaml
@@ -51,6 +52,10 @@ HOSTILE_PAGES = (
 # The second board listing page answers 429 once per server, to exercise Retry-After.
 THROTTLED_ONCE = "/board/jobs?page=2"
 HUGE_PAGE_BYTES = 11 * 1024 * 1024
+# Pictures the board and the Mastodon server show (a solid colour each), and one too big
+# for the review application's image proxy.
+SAMPLE_IMAGES = {"kilang.png": (200, 120, (200, 60, 40)), "dubai.png": (160, 160, (40, 90, 200))}
+HUGE_IMAGE_BYTES = 6 * 1024 * 1024
 # Record ids come from URLs, so runs that must meet the same records again (the demo run
 # twice, a restarted monitor) serve the sample sites on this port, not on a free one.
 STABLE_PORT = 8765
@@ -119,6 +124,8 @@ def job_posting(posting: dict[str, Any], url: str, *, escape_html: bool = False)
     node["jobLocation"] = places[0] if len(places) == 1 else places
     if "salary" in posting:
         node["baseSalary"] = _salary(posting["salary"])
+    if "image" in posting:
+        node["image"] = {"@type": "ImageObject", "contentUrl": urljoin(url, posting["image"])}
     return node
 
 
@@ -233,6 +240,8 @@ class _Routes:
             return self.board_multi()
         if path.startswith("/board/hostile/"):
             return hostile_page(path.removeprefix("/board/hostile/"), self.base)
+        if path.startswith("/board/images/"):
+            return sample_image(path.removeprefix("/board/images/"))
         if path.startswith("/board/private/"):
             return _html("private.html")
         if path in ("/classifieds/", "/classifieds"):
@@ -415,13 +424,37 @@ def mastodon_status(status: dict[str, Any], base: str) -> dict[str, Any]:
         "account": {"id": str(zlib.crc32(account.encode())), "username": account,
                     "acct": account, "display_name": account.replace("_", " ").title(),
                     "url": f"{server}/@{account}"},
-        "media_attachments": [],
+        "media_attachments": [
+            {"id": status["id"], "type": "image", "url": f"{base}/board/images/{status['image']}",
+             "preview_url": f"{base}/board/images/{status['image']}", "description": None}
+        ] if "image" in status else [],
         "mentions": [],
         "tags": [{"name": t, "url": f"{server}/tags/{t}"} for t in status["tags"]],
         "emojis": [],
         "card": None,
         "poll": None,
     }
+
+
+@cache
+def sample_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A real PNG of one colour (8-bit RGB, no filter), so a browser can draw it."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    row = b"\x00" + bytes(rgb) * width
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
+def sample_image(name: str) -> Reply:
+    if name == "huge.png":  # a PNG header and then far too many bytes
+        return Reply(200, sample_png(1, 1, (0, 0, 0)) + b"\x00" * HUGE_IMAGE_BYTES, "image/png")
+    if name in SAMPLE_IMAGES:
+        return Reply(200, sample_png(*SAMPLE_IMAGES[name]), "image/png")
+    return _not_found()
 
 
 # --- hostile pages -----------------------------------------------------------------------

@@ -120,6 +120,8 @@ def test_jsonld_board_every_posting_extracted_with_its_fields(crawled: Crawled) 
             assert ad.salary.amount_max == salary.get("max", salary.get("value"))
         elif isinstance(salary, str):
             assert ad.salary is not None and ad.salary.text == salary
+        image = posting.get("image")
+        assert ad.images == ([crawled.site.base_url + image] if image else [])
 
 
 def test_jsonld_board_several_postings_on_one_page_get_distinct_ids(crawled: Crawled) -> None:
@@ -184,6 +186,8 @@ def test_mastodon_hashtags_paged_with_link_header(crawled: Crawled) -> None:
     for status in statuses:
         ad = next(a for text, a in by_text.items() if status["text"][:30] in text)
         assert ad.language == status["lang"] and ad.platform == "mastodon"
+        image = status.get("image")
+        assert ad.images == ([f"{crawled.site.base_url}/board/images/{image}"] if image else [])
 
 
 def test_rss_feed(crawled: Crawled) -> None:
@@ -191,6 +195,9 @@ def test_rss_feed(crawled: Crawled) -> None:
     ads = {r.post_id: r for r in crawled.records("kerjarss")}
     assert set(ads) == {i["guid"] for i in items}
     assert all(ad.posted_at is not None and ad.text for ad in ads.values())
+    for item in items:  # image enclosures
+        assert ads[item["guid"]].images == ([f"{crawled.site.base_url}/board/images/"
+                                             f"{item['image']}"] if "image" in item else [])
 
 
 def test_stats_are_json_ready_and_add_up(crawled: Crawled) -> None:
@@ -304,6 +311,29 @@ def test_retry_after_seconds_or_http_date() -> None:
     assert retry_after_seconds("garbage") is None
     when = retry_after_seconds("Wed, 21 Oct 2099 07:28:00 GMT")
     assert when is not None and when > 0
+
+
+def test_images_from_jsonld_og_image_and_telegram_photos() -> None:
+    """Absolute http(s) URLs resolved against the page, in order, once; ``data:`` and
+    ``javascript:`` dropped."""
+    page = PageContext(url="https://jobs.example.my/job/7", source="f")
+    posting = {"@context": "https://schema.org/", "@type": "JobPosting", "title": "Operator",
+               "description": "Kerja kilang", "image": [
+                   "/img/a.jpg", {"@type": "ImageObject", "contentUrl": "https://cdn.example/b.png"},
+                   "data:image/png;base64,AAAA", "javascript:alert(1)", "/img/a.jpg"]}
+    html = (f'<html><head><meta property="og:image" content="//cdn.example/og.jpg">'
+            f'<script type="application/ld+json">{json.dumps(posting)}</script></head>'
+            f"<body>Operator</body></html>")
+    [ad] = parse_page(html.encode(), page).records
+    assert ad.images == ["https://jobs.example.my/img/a.jpg", "https://cdn.example/b.png",
+                         "https://cdn.example/og.jpg"]
+    telegram = ('<div class="tgme_widget_message" data-post="kerja/9">'
+                '<a class="tgme_widget_message_photo_wrap" style="width:800px;background-image:'
+                "url('https://cdn4.telesco.pe/file/abc.jpg')\"></a>"
+                '<div class="tgme_widget_message_text">Kerja di Kemboja</div></div>')
+    [post] = parse_page(telegram.encode(), PageContext(url="https://t.me/s/kerja",
+                                                       source="f")).records
+    assert post.images == ["https://cdn4.telesco.pe/file/abc.jpg"]
 
 
 def test_parse_page_on_a_sample_page_with_broken_jsonld() -> None:
@@ -679,6 +709,9 @@ def test_real_mastodon_responses(path: str, count: int, language: str | None) ->
     assert len({ad.id for ad in parsed.records}) == count
     if language:
         assert parsed.records[0].language == language
+    if "attachments" in path:
+        assert parsed.records[0].images == [
+            "https://m.iamkonstantin.eu/media/3febd084-8f52-461f-a30e-c4cdac6ba1e4/image.jpeg"]
 
 
 @needs_fixtures

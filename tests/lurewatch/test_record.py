@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -43,6 +44,7 @@ def test_json_round_trip_keeps_every_field() -> None:
         contacts=Contacts(phones=["+60123456789"], whatsapp=["+60123456789"]),
         salary=Salary(text="RM1,800", amount_min=1800, currency="MYR", period="month",
                       monthly_usd=383.0),
+        images=["https://jobs.example.my/img/1.jpg"],
         risk_label=Label.legitimate, risk_score=0.12,
         indicators=[Indicator(id="private_messaging_only", score=0.3,
                               spans=[Span(start=13, end=35, text="Hubungi 012-345 6789.")])],
@@ -74,3 +76,12 @@ def test_employer_names_meet_after_normalising() -> None:
     assert normalise_employer("MAJU JAYA") == "maju jaya"
     assert normalise_employer("PT. Sinar Abadi Tbk") == "sinar abadi"
     assert normalise_employer("深圳市科技有限公司") == "深圳市科技有限公司"
+
+
+def test_images_are_absolute_http_urls_and_optional() -> None:
+    earlier = json.loads(Ad(source="s", url="https://x.example/1").to_json())
+    del earlier["images"]  # a record written before the field existed still reads
+    assert Ad.model_validate(earlier).images == []
+    for bad in ("/img/1.jpg", "javascript:alert(1)", "file:///etc/passwd", "data:image/png;"):
+        with pytest.raises(ValidationError, match="absolute http"):
+            Ad(source="s", url="https://x.example/1", images=[bad])
