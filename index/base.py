@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from lurewatch.record import Ad, Decision
@@ -224,7 +224,15 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def pending_deliveries(self, channel: str, limit: int) -> list[PendingDelivery]:
-        """Deliveries still to make on ``channel``, oldest alert first."""
+        """Deliveries still to make on ``channel`` that nobody holds a claim on, oldest
+        alert first."""
+
+    @abc.abstractmethod
+    def claim_delivery(self, alert_id: str, channel: str, lease: timedelta) -> bool:
+        """Take the pending delivery for ``lease`` before sending it; False when another
+        process holds it or it is no longer pending. Of several monitors that found the
+        same pending delivery, one sends it. :meth:`record_delivery` ends the claim; a
+        claim never ended (the sender died) lapses after ``lease``."""
 
     @abc.abstractmethod
     def deliveries_sent_since(self, channel: str, since: datetime) -> int:

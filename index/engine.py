@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -492,18 +492,24 @@ class EngineStore(Store, abc.ABC):
         return [_alert(hit["_source"]) for hit in found["hits"]["hits"]]
 
     @staticmethod
-    def _delivery_query(channel: str, status: str,
-                        sent_since: datetime | None = None) -> dict[str, Any]:
+    def _delivery_query(channel: str, status: str, *, sent_since: datetime | None = None,
+                        unclaimed_at: datetime | None = None) -> dict[str, Any]:
         filters: list[dict[str, Any]] = [{"term": {"deliveries.channel": channel}},
                                          {"term": {"deliveries.status": status}}]
         if sent_since is not None:
             filters.append({"range": {"deliveries.sent_at": {"gte": sent_since.isoformat()}}})
-        return {"nested": {"path": "deliveries", "query": {"bool": {"filter": filters}}}}
+        claimed: list[dict[str, Any]] = []
+        if unclaimed_at is not None:
+            claimed.append({"range": {"deliveries.claimed_until": {
+                "gte": unclaimed_at.isoformat()}}})
+        return {"nested": {"path": "deliveries", "query": {"bool": {
+            "filter": filters, "must_not": claimed}}}}
 
     def pending_deliveries(self, channel: str, limit: int) -> list[PendingDelivery]:
         self.ensure_index()
         found = self.request(self.client.search, index=self.names.alerts, body={
-            "query": self._delivery_query(channel, "pending"), "size": limit,
+            "query": self._delivery_query(channel, "pending", unclaimed_at=datetime.now(UTC)),
+            "size": limit,
             "sort": [{"created_ns": "asc"}, {"key": "asc"}]})
         pending = []
         for hit in found["hits"]["hits"]:
@@ -515,36 +521,61 @@ class EngineStore(Store, abc.ABC):
     def deliveries_sent_since(self, channel: str, since: datetime) -> int:
         self.ensure_index()
         found = self.request(self.client.count, index=self.names.alerts, body={
-            "query": self._delivery_query(channel, "sent", since)})
+            "query": self._delivery_query(channel, "sent", sent_since=since)})
         return int(found["count"])
+
+    def claim_delivery(self, alert_id: str, channel: str, lease: timedelta) -> bool:
+        self.ensure_index()
+        found, delivery = self._delivery(alert_id, channel)
+        now = datetime.now(UTC)
+        claimed_until = delivery.get("claimed_until")
+        if delivery["status"] != "pending" or (
+                claimed_until and datetime.fromisoformat(claimed_until) >= now):
+            return False
+        delivery["claimed_until"] = (now + lease).isoformat()
+        try:
+            self._write_delivery(alert_id, found)
+        except EngineRequestError as exc:
+            if exc.status == 409:
+                return False  # someone changed it since we read it: theirs, then
+            raise
+        return True
 
     def record_delivery(self, alert_id: str, channel: str, status: DeliveryStatus,
                         error: str | None = None) -> None:
         self.ensure_index()
         for _attempt in range(_CONFLICT_ATTEMPTS):
-            try:
-                found = self.request(self.client.get, index=self.names.alerts, id=alert_id)
-            except EngineRequestError as exc:
-                if exc.status == 404:
-                    raise NotFoundError(f"no alert {alert_id}") from None
-                raise
-            source = found["_source"]
-            delivery = next((d for d in source["deliveries"] if d["channel"] == channel), None)
-            if delivery is None:
-                raise NotFoundError(f"no delivery of alert {alert_id} on {channel}")
+            found, delivery = self._delivery(alert_id, channel)
             delivery.update(status=status, attempts=delivery["attempts"] + 1,
-                            last_error=error, sent_at=datetime.now(UTC).isoformat()
-                            if status == "sent" else None)
+                            last_error=error, claimed_until=None,
+                            sent_at=datetime.now(UTC).isoformat() if status == "sent" else None)
             try:
-                # Only over the version read: another channel's update is never lost.
-                self.request(self.client.index, index=self.names.alerts, id=alert_id,
-                             body=source, if_seq_no=found["_seq_no"],
-                             if_primary_term=found["_primary_term"], refresh="true")
+                self._write_delivery(alert_id, found)
                 return
             except EngineRequestError as exc:
                 if exc.status != 409:
                     raise
         raise StoreError(f"alert {alert_id} kept changing; delivery on {channel} not recorded")
+
+    def _delivery(self, alert_id: str, channel: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The alert document as read (with its version) and its delivery on ``channel``."""
+        try:
+            found = self.request(self.client.get, index=self.names.alerts, id=alert_id)
+        except EngineRequestError as exc:
+            if exc.status == 404:
+                raise NotFoundError(f"no alert {alert_id}") from None
+            raise
+        delivery = next((d for d in found["_source"]["deliveries"]
+                         if d["channel"] == channel), None)
+        if delivery is None:
+            raise NotFoundError(f"no delivery of alert {alert_id} on {channel}")
+        return found, delivery
+
+    def _write_delivery(self, alert_id: str, found: dict[str, Any]) -> None:
+        # Only over the version read (409 otherwise): no other write is ever lost.
+        self.request(self.client.index, index=self.names.alerts, id=alert_id,
+                     body=found["_source"], if_seq_no=found["_seq_no"],
+                     if_primary_term=found["_primary_term"], refresh="true")
 
     # -- reading -----------------------------------------------------------------------
 

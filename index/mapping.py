@@ -215,6 +215,7 @@ ALERT_MAPPINGS: dict[str, Any] = {
             "attempts": {"type": "integer"},
             "last_error": {"type": "keyword", "index": False},
             "sent_at": _DATE,
+            "claimed_until": _DATE,
         }},
     },
 }

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,7 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     sent_at TEXT,
+    claimed_until TEXT,
     PRIMARY KEY (alert_seq, channel)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alert_deliveries_status
@@ -316,12 +317,23 @@ class SQLiteStore(Store):
     def pending_deliveries(self, channel: str, limit: int) -> list[PendingDelivery]:
         rows = self._db.execute(
             "SELECT alert_seq, attempts FROM alert_deliveries WHERE channel = ?"
-            " AND status = 'pending' ORDER BY alert_seq LIMIT ?", (channel, limit)).fetchall()
+            " AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < ?)"
+            " ORDER BY alert_seq LIMIT ?", (channel, _iso(datetime.now(UTC)), limit)).fetchall()
         pending = []
         for row in rows:
             [alert] = self._alerts("WHERE a.seq = ?", (row["alert_seq"],), limit=1)
             pending.append(PendingDelivery(alert, channel, row["attempts"]))
         return pending
+
+    def claim_delivery(self, alert_id: str, channel: str, lease: timedelta) -> bool:
+        now = datetime.now(UTC)
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE alert_deliveries SET claimed_until = ? WHERE channel = ?"
+                " AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < ?)"
+                " AND alert_seq = (SELECT seq FROM alerts WHERE key = ?)",
+                (_iso(now + lease), channel, _iso(now), alert_id))
+            return cursor.rowcount == 1
 
     def deliveries_sent_since(self, channel: str, since: datetime) -> int:
         return int(self._db.execute(
@@ -334,7 +346,7 @@ class SQLiteStore(Store):
         with self._write() as db:
             cursor = db.execute(
                 "UPDATE alert_deliveries SET status = ?, attempts = attempts + 1,"
-                " last_error = ?, sent_at = ? WHERE channel = ?"
+                " last_error = ?, sent_at = ?, claimed_until = NULL WHERE channel = ?"
                 " AND alert_seq = (SELECT seq FROM alerts WHERE key = ?)",
                 (status, error, sent_at, channel, alert_id))
             if cursor.rowcount == 0:

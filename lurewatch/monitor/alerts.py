@@ -44,6 +44,9 @@ from lurewatch.monitor.state import MonitorState, Run, utcnow
 from lurewatch.record import Ad
 
 log = logging.getLogger(__name__)
+# How long a monitor holds a delivery it is sending; a monitor that dies mid-send leaves
+# the delivery to others after this. Far above any channel's timeout.
+DELIVERY_LEASE = timedelta(minutes=10)
 
 
 def review_link(settings: Settings, subject_type: str, subject_id: str) -> str:
@@ -287,7 +290,8 @@ class Alerter:
 
     def deliver(self) -> int:
         """Send what is pending, within each channel's hourly budget; returns how many
-        went out. A failed send stays pending until ``max_attempts``."""
+        went out. Each delivery is claimed in the store first, so monitors sharing the
+        store never send it twice. A failed send stays pending until ``max_attempts``."""
         config = self.settings.alerts
         sent = 0
         for name, channel in self.channels.items():
@@ -296,6 +300,8 @@ class Alerter:
             if budget <= 0:
                 continue
             for pending in self.store.pending_deliveries(name, budget):
+                if not self.store.claim_delivery(pending.alert.id, name, DELIVERY_LEASE):
+                    continue  # another monitor is sending this one
                 try:
                     channel.send(pending.alert)
                 except Exception as exc:  # any failure of any channel: keep it and retry

@@ -348,3 +348,37 @@ def test_alert_writers_racing_on_one_key_keep_exactly_one(store: Store) -> None:
     assert sorted(kept) == [False] * (writers - 1) + [True]
     [alert] = store.alerts()
     assert alert.deliveries == {"webhook": "pending"}
+
+
+def test_alert_delivery_claim_is_held_until_recorded_or_the_lease_lapses(store: Store) -> None:
+    store.add_alert(new_alert("r:record:1", "1"), ["email", "webhook"])
+    assert store.claim_delivery("r:record:1", "email", timedelta(minutes=10))
+    assert not store.claim_delivery("r:record:1", "email", timedelta(minutes=10))
+    assert store.pending_deliveries("email", 10) == []  # held: nobody else picks it up
+    assert len(store.pending_deliveries("webhook", 10)) == 1  # other channels unaffected
+    store.record_delivery("r:record:1", "email", "pending", error="timed out")
+    [retry] = store.pending_deliveries("email", 10)  # the claim ended with the attempt
+    assert retry.attempts == 1
+    assert store.claim_delivery("r:record:1", "email", timedelta(seconds=-1))  # lapsed at once
+    assert len(store.pending_deliveries("email", 10)) == 1
+    assert store.claim_delivery("r:record:1", "email", timedelta(minutes=10))
+    store.record_delivery("r:record:1", "email", "sent")
+    assert not store.claim_delivery("r:record:1", "email", timedelta(minutes=10))
+
+
+def test_alert_senders_racing_on_one_delivery_one_claims_it(store: Store) -> None:
+    store.add_alert(new_alert("r:record:1", "1"), ["webhook"])
+    senders = 6
+    barrier = threading.Barrier(senders)
+    claimed: list[bool] = []
+
+    def claim() -> None:
+        barrier.wait()
+        claimed.append(store.claim_delivery("r:record:1", "webhook", timedelta(minutes=10)))
+
+    threads = [threading.Thread(target=claim) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == [False] * (senders - 1) + [True]
