@@ -21,8 +21,11 @@ CHARTED = ("records_extracted", "new", "already_seen")
 
 
 def records_per_run(runs: list[Run]) -> list[TrendBucket]:
-    """Records extracted, new and already seen in each finished run, oldest first."""
-    return [TrendBucket(f"{run.started_at:%Y-%m-%d %H:%M:%S}", name, int(run.counts.get(name, 0)))
+    """Records extracted, new and already seen in each run that has counts. A run's period
+    is its start time to the millisecond: the chart orders periods as text and sums
+    buckets that share one, so two runs never merge."""
+    return [TrendBucket(f"{run.started_at:%Y-%m-%d %H:%M:%S.%f}"[:-3], name,
+                        int(run.counts.get(name, 0)))
             for run in reversed(runs) if run.counts for name in CHARTED]
 
 
