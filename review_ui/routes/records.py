@@ -15,7 +15,7 @@ from review_ui.access import Permission, allows
 from review_ui.deps import AppDB, Reader, SettingsDep, StoreDep, Triager
 from review_ui.forms import Parsed, queue_filters
 from review_ui.highlight import evidence_segments
-from review_ui.services import records, triage
+from review_ui.services import images, records, triage
 from review_ui.templating import render
 
 router = APIRouter(prefix="/records")
@@ -41,6 +41,28 @@ def focus(request: Request, record_id: str, user: Reader, store: StoreDep,
         present=set(ad.indicator_ids()), warning=triage.content_warning(ad),
         queue=request.query_params.get("queue", ""), prev=request.query_params.get("prev"),
     )
+
+
+@router.get("/{record_id}/images/{number}")
+def image(record_id: str, number: int, user: Reader, store: StoreDep,
+          settings: SettingsDep) -> Response:
+    """The record's image ``number``, fetched here so the reviewer's browser never
+    contacts the poster's server; never cached (see services/images.py)."""
+    ad = store.get(record_id)
+    if ad is None:
+        raise NotFoundError(f"no record has id {record_id}")
+    if not 0 <= number < len(ad.images):
+        raise NotFoundError(f"record {record_id} has no image {number}")
+    crawl = settings.crawl
+    try:
+        fetched = images.fetch_image(
+            ad.images[number], allow_local=images.is_local_test_source(settings, ad.source),
+            user_agent=crawl.user_agent.format(contact_url=crawl.contact_url))
+    except images.ImageRefused as exc:
+        return Response(str(exc), status_code=exc.status, media_type="text/plain",
+                        headers={"Cache-Control": "no-store"})
+    return Response(fetched.content, media_type=fetched.media_type,
+                    headers={"Cache-Control": "no-store"})
 
 
 @router.post("/{record_id}/decide")

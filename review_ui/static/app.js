@@ -34,3 +34,16 @@ document.addEventListener("click", (event) => {
   const button = event.target instanceof Element && event.target.closest("[data-confirm]");
   if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
 }, true);
+
+// Focus view: a record's images stay blurred placeholders until clicked. Only then is the
+// image requested, from this application (which fetches it server-side), never from the
+// poster's server. Clicking again blurs it again.
+document.addEventListener("click", (event) => {
+  const figure = event.target instanceof Element && event.target.closest("[data-image-src]");
+  if (!figure) return;
+  event.preventDefault();
+  const image = figure.querySelector("img");
+  if (!image.getAttribute("src")) image.src = figure.dataset.imageSrc;
+  const blurred = figure.classList.toggle("blurred");
+  figure.setAttribute("aria-pressed", String(!blurred));
+});
