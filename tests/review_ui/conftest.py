@@ -102,19 +102,30 @@ def env(tmp_path: Path) -> Iterator[Env]:
     environment.store.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("opensearch", marks=pytest.mark.opensearch)])
+STORE_KINDS = ["sqlite", pytest.param("opensearch", marks=pytest.mark.opensearch)]
+
+
+def open_store(kind: str, request: pytest.FixtureRequest, path: Path) -> Store:
+    """An empty store: SQLite in ``path``, or uniquely prefixed indices on the session's
+    OpenSearch test node."""
+    if kind == "sqlite":
+        return SQLiteStore(path / "records.db")
+    from index.engines import OpenSearchStore
+    from index.testnode.fixtures import engine_settings
+
+    node = request.getfixturevalue("opensearch_node")
+    return OpenSearchStore.from_settings(engine_settings(node.url, path))
+
+
+def close_store(store: Store) -> None:
+    if not isinstance(store, SQLiteStore):
+        store.delete_all()  # type: ignore[attr-defined]  # the node outlives the test
+    store.close()
+
+
+@pytest.fixture(params=STORE_KINDS)
 def any_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     """The same environment on every store backend: the core of the suite runs on each."""
-    if request.param == "sqlite":
-        store: Store = SQLiteStore(tmp_path / "records.db")
-    else:
-        from index.engines import OpenSearchStore
-        from index.testnode.fixtures import engine_settings
-
-        node = request.getfixturevalue("opensearch_node")
-        store = OpenSearchStore.from_settings(engine_settings(node.url, tmp_path))
-    environment = make_env(tmp_path, store)
+    environment = make_env(tmp_path, open_store(request.param, request, tmp_path))
     yield environment
-    if request.param == "opensearch":
-        store.delete_all()  # type: ignore[attr-defined]
-    store.close()
+    close_store(environment.store)

@@ -19,9 +19,19 @@ import pytest
 import uvicorn
 
 from classifiers.transformer.registry import Registry
-from lurewatch.record import ReviewState
+from crawlers.sample_sites.server import serve_sample_sites
+from index.sqlite import SQLiteStore
+from lurewatch.record import Ad, Label, ReviewState
 from review_ui.main import STATIC_DIR
-from tests.review_ui.conftest import PASSWORD, Env, make_env, make_registry
+from tests.review_ui.conftest import (
+    PASSWORD,
+    STORE_KINDS,
+    Env,
+    close_store,
+    make_env,
+    make_registry,
+    open_store,
+)
 from tests.review_ui.seed import SHARED_PHONE, records
 
 pytestmark = pytest.mark.browser
@@ -41,15 +51,23 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# The core flow (log in, triage with the keyboard, search in Thai and Malay, a pivot) runs
+# on both stores: ``@ON_EVERY_STORE``; the rest of the suite on SQLite only.
+ON_EVERY_STORE = pytest.mark.parametrize("live", STORE_KINDS, indirect=True)
+
+
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, str]]:
-    """The app on a free loopback port, served by uvicorn in a thread."""
+def live(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, str]]:
+    """The app on a free loopback port, served by uvicorn in a thread, over the store
+    the test is parametrized with (SQLite when it is not)."""
     if not (STATIC_DIR / "vendor" / "htmx.min.js").is_file():
         pytest.fail("htmx is not vendored: run review_ui/vendor.sh (part of the set-up)")
-    root = tmp_path_factory.mktemp("review-ui-browser")
+    kind = getattr(request, "param", "sqlite")
+    root = tmp_path_factory.mktemp(f"review-ui-browser-{kind}")
     registry = make_registry(root / "registry", {"e5-small-2026-10": 0.74,
                                                  "e5-small-2026-11": 0.79})
-    env = make_env(root, model={"registry": registry})
+    env = make_env(root, open_store(kind, request, root), model={"registry": registry})
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(env.app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
@@ -63,7 +81,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, str]]:
     yield env, f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-    env.store.close()
+    close_store(env.store)
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +141,10 @@ def session(live: tuple[Env, str], browser: object):  # type: ignore[no-untyped-
         context.close()
 
 
-def shot(page: object, name: str) -> None:
+def shot(page: object, name: str, env: Env | None = None) -> None:
+    """Save a screenshot; pages of the core flow on OpenSearch (``env``) get their own."""
+    if env is not None and not isinstance(env.store, SQLiteStore):
+        name = f"{name}-opensearch"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     ignore = SCREENSHOTS.parent / ".gitignore"
     if not ignore.exists():
@@ -149,27 +170,28 @@ def test_login_page(live: tuple[Env, str], browser: object) -> None:
     context.close()
 
 
+@ON_EVERY_STORE
 def test_triage_three_records_with_the_keyboard(live: tuple[Env, str], session) -> None:  # type: ignore[no-untyped-def]
     env, _ = live
     page, watch = session("ana")
     page.goto("/queue?sort=score")
     page.wait_for_selector(".facets h3")  # facet counts arrive through htmx
-    shot(page, "queue")
+    shot(page, "queue", env)
     page.keyboard.press("j")  # start reviewing: claims the top record
     page.wait_for_url(f"**/records/{XSS.id}?**")
     no_script_ran(page)
-    shot(page, "focus-hostile-record")
+    shot(page, "focus-hostile-record", env)
     page.keyboard.press("t")  # confirm TIP; the next record opens
     page.wait_for_url(f"**/records/{MINORS.id}?**")
     assert "Content warning: minors may be targeted" in page.inner_text("main")
     assert not page.is_visible(".content-warning .ad-text")  # hidden until opened
-    shot(page, "focus-content-warning")
+    shot(page, "focus-content-warning", env)
     page.click(".content-warning summary")
     assert page.is_visible(".content-warning .ad-text")
     page.keyboard.press("l")  # dismiss: legitimate
     page.wait_for_url(f"**/records/{MALAY.id}?**")
     assert page.inner_text("mark.ev >> nth=0").startswith("gaji RM6000 sebulan")
-    shot(page, "focus")
+    shot(page, "focus", env)
     page.keyboard.press("e")  # escalate
     page.wait_for_url(f"**/records/*prev={MALAY.id}")
     page.keyboard.press("k")  # back to the record just decided
@@ -181,13 +203,15 @@ def test_triage_three_records_with_the_keyboard(live: tuple[Env, str], session) 
                       MALAY.id: ReviewState.escalated}
     assert "today: 3" in page.inner_text("#daily-count")
     page.goto("/queue/mine")
-    shot(page, "my-queue")
+    shot(page, "my-queue", env)
     page.goto("/bulk")
-    shot(page, "bulk")
+    shot(page, "bulk", env)
     assert watch.problems == []
 
 
+@ON_EVERY_STORE
 def test_search_in_thai_and_malay(live: tuple[Env, str], session) -> None:  # type: ignore[no-untyped-def]
+    env, _ = live
     page, watch = session("ivan")
     page.goto("/search")
     page.fill("input[name=q]", "นวด")
@@ -195,7 +219,7 @@ def test_search_in_thai_and_malay(live: tuple[Env, str], session) -> None:  # ty
     page.wait_for_url("**/search?q=**")
     assert page.inner_text("#result-count") == "1 record"
     assert page.inner_text(".hit mark >> nth=0") == "นวด"
-    shot(page, "search-thai")
+    shot(page, "search-thai", env)
     page.fill("input[name=q]", "gaji")
     page.press("input[name=q]", "Enter")
     page.wait_for_url("**q=gaji**")
@@ -206,19 +230,26 @@ def test_search_in_thai_and_malay(live: tuple[Env, str], session) -> None:  # ty
     assert page.inner_text("#result-count") != before or before == "4 records"
     assert page.locator(".facets a.active", has_text="ms").count() == 1
     assert "Kerja kilang" in page.inner_text(".hits")
-    shot(page, "search-malay")
+    shot(page, "search-malay", env)
     no_script_ran(page)
     assert watch.problems == []
 
 
-def test_pivot_and_case_export(live: tuple[Env, str], session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@ON_EVERY_STORE
+def test_open_a_pivot(live: tuple[Env, str], session) -> None:  # type: ignore[no-untyped-def]
+    env, _ = live
     page, watch = session("ivan")
     page.goto(f"/records/{MALAY_COPY.id}")
     page.click(f"dd a:text-is('{SHARED_PHONE}')")
     page.wait_for_url("**/pivot?kind=phone**")
     assert "3 records share this phone" in page.inner_text("#pivot-count")
     assert page.locator("svg polyline").count() >= 1
-    shot(page, "pivot-phone")
+    shot(page, "pivot-phone", env)
+    assert watch.problems == []
+
+
+def test_case_export(live: tuple[Env, str], session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page, watch = session("ivan")
     page.goto("/search?q=gaji")
     for box in page.locator("input[name=record_ids]").all()[:2]:
         box.check()
@@ -298,4 +329,36 @@ def test_main_pages_render_without_errors(live: tuple[Env, str], session) -> Non
         page.goto(path)
         assert page.locator("h1").count() == 1, path
         shot(page, name)
+    assert watch.problems == []
+
+
+def test_images_blurred_until_clicked_and_proxied(live: tuple[Env, str], session) -> None:  # type: ignore[no-untyped-def]
+    """The focus view loads nothing from the ad's server: a blurred placeholder, and on a
+    click the image comes through the application's proxy."""
+    env, _ = live
+    with serve_sample_sites() as site:
+        image_path = "/board/images/kilang.png"
+        ad = Ad(source="kerjahub", url=f"{site.base_url}/board/job/poster", language="ms",
+                title="Poster kerja kilang", text="Lihat poster.", risk_score=0.01,
+                risk_label=Label.not_job_related, images=[site.base_url + image_path])
+        env.store.upsert([ad])
+        page, watch = session("ana")
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(f"/records/{ad.id}")
+        placeholder = page.locator("#image-0")
+        image = "document.querySelector('#image-0 img')"
+        assert "blurred" in (placeholder.get_attribute("class") or "")
+        assert page.evaluate(f"{image}.getAttribute('src')") is None  # nothing loaded
+        assert "blur" in page.evaluate(f"getComputedStyle({image}).filter")
+        shot(page, "focus-image-blurred")
+        placeholder.click()
+        page.wait_for_function(f"() => {image}.complete && {image}.naturalWidth === 200")
+        assert page.evaluate(f"getComputedStyle({image}).filter") == "none"
+        assert placeholder.get_attribute("aria-pressed") == "true"
+        shot(page, "focus-image-shown")
+        placeholder.click()  # and hidden again
+        assert "blurred" in (placeholder.get_attribute("class") or "")
+        assert site.hits[image_path] == 1  # fetched once, by the application
+        assert not any(url.startswith(site.base_url) for url in requested), requested
     assert watch.problems == []
