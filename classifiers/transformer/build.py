@@ -31,18 +31,29 @@ DATA_DIR = PACKAGE_DIR.parent / "data"
 DEFAULT_TRAIN = DATA_DIR / "train.jsonl"
 DEFAULT_DEV = DATA_DIR / "dev.jsonl"
 WEIGHT_FILES = ("model.int8.onnx", "model.onnx", "tokenizer.json", "classifier.json")
-CODE_FILES = ("train.py", "model.py", "encoding.py", "export.py", "dataset.py")
+TRAINING_CODE = ("train.py", "model.py", "encoding.py", "dataset.py")
+EXPORT_CODE = "export.py"
 
 
-def version_for(config: TrainConfig) -> str:
+def training_key(config: TrainConfig) -> str:
+    """Hash of what the trained PyTorch weights depend on: base checkpoint, training and
+    development data, training settings and the training code."""
     digest = hashlib.sha256()
     digest.update(config.base.name.encode())
-    for path in (config.train_file, config.dev_file, *(PACKAGE_DIR / f for f in CODE_FILES)):
+    for path in (config.train_file, config.dev_file, *(PACKAGE_DIR / f for f in TRAINING_CODE)):
         if path is not None and path.is_file():
             digest.update(path.read_bytes())
     settings = {k: v for k, v in asdict(config).items()
                 if k not in ("train_file", "dev_file", "base", "out_dir", "threads", "device")}
     digest.update(json.dumps(settings, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def version_for(config: TrainConfig) -> str:
+    """The model version: the training key plus the export code, so a change to the export
+    alone makes a new version without training again."""
+    digest = hashlib.sha256(training_key(config).encode())
+    digest.update((PACKAGE_DIR / EXPORT_CODE).read_bytes())
     return f"e5s-lw-{digest.hexdigest()[:10]}"
 
 
@@ -69,16 +80,19 @@ def build_default(registry_root: Path, train_file: Path = DEFAULT_TRAIN,
     from classifiers.transformer.train import train
 
     weights_dir = cache_root() / "models" / version
-    config.out_dir = weights_dir / "torch"
-    if (config.out_dir / "train_summary.json").is_file():  # trained before export failed
+    config.out_dir = cache_root() / "trained" / training_key(config)
+    if (config.out_dir / "train_summary.json").is_file():  # trained before: export only
         result = TrainResult(**{k: v for k, v in json.loads(
             (config.out_dir / "train_summary.json").read_text()).items() if k != "config"})
-        log(f"reusing trained {version} from {config.out_dir}")
+        log(f"reusing trained weights from {config.out_dir}")
     else:
-        log(f"training {version} (weights in {weights_dir})")
+        log(f"training {version} (PyTorch weights in {config.out_dir})")
         result = train(config, log)
     mark = time.perf_counter()
     export_onnx(config.out_dir, weights_dir)
+    # the PyTorch weights beside the ONNX ones, for benchmarks/classify.py
+    shutil.rmtree(weights_dir / "torch", ignore_errors=True)
+    shutil.copytree(config.out_dir, weights_dir / "torch", copy_function=_link_or_copy)
     export_seconds = time.perf_counter() - mark
     log(f"exported ONNX fp32 + int8 in {export_seconds:.0f}s")
 
@@ -134,7 +148,7 @@ def register_trained(registry_root: Path, trained_dir: Path,
     return version
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
     """A hard link where both are on one file system: the fp32 model alone is ~470 MB."""
     try:
         os.link(source, target)

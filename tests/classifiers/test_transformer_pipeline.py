@@ -194,6 +194,14 @@ def test_build_registers_promotes_and_is_idempotent(
     with pytest.raises(RegistryError, match="checksum"):
         registry.promote(version)
 
+    # a broken export is rebuilt from the cached trained weights, without training again
+    messages.clear()
+    assert build_default(registry_root, small_sets[0], small_sets[1], log=messages.append,
+                         base=tiny_base, **options) == version
+    assert any(m.startswith("reusing trained weights") for m in messages)
+    assert not any(m.startswith("training") for m in messages)
+    registry.get(version).verify_weights()
+
 
 @pytest.mark.slow
 def test_promoted_default_model_flags_and_explains() -> None:
