@@ -108,10 +108,11 @@ def build_default(registry_root: Path, train_file: Path = DEFAULT_TRAIN,
 def register_trained(registry_root: Path, trained_dir: Path,
                      log: Callable[[str], None] = print) -> str:
     """Register the output of ``lurewatch train`` (``trained_dir``) as a model version, not
-    promoted: export it to ONNX if ``train`` did not, copy the weights into the version's
-    ``weights/`` folder, evaluate on the run's dev split and write manifest, metrics and
-    card, as :func:`build_default` does. The version name is the same hash of data,
-    settings and code, so registering the same training twice changes nothing."""
+    promoted: export it to ONNX if ``train`` did not, hard-link (else copy) the weights
+    into the version's ``weights/`` folder, evaluate on the run's dev split and write
+    manifest, metrics and card, as :func:`build_default` does. The version name is the
+    same hash of data, settings and code, so registering the same training twice changes
+    nothing."""
     summary_path = trained_dir / "train_summary.json"
     if not summary_path.is_file():
         raise RegistryError(f"{trained_dir} holds no train_summary.json: not the output of "
