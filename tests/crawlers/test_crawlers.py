@@ -401,6 +401,15 @@ def _run_crawl_process(root: Path, site: str, crawl_settings: dict[str, object]
                             stdout=subprocess.PIPE, text=True, env=env, start_new_session=True)
 
 
+def _start_slow_crawl(root: Path, site: str, store: SQLiteStore) -> subprocess.Popen[str]:
+    """A slow crawl process, returned once it has stored a few records (or stopped)."""
+    process = _run_crawl_process(root, site, SLOW_POLITE)
+    deadline = time.monotonic() + 90
+    while store.count() < 4 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    return process
+
+
 def _stats_of(process: subprocess.Popen[str]) -> dict[str, object]:
     out, _ = process.communicate(timeout=180)
     assert process.returncode == 0
@@ -436,10 +445,7 @@ def test_kill_9_half_way_then_resume_loses_nothing_stores_nothing_twice(
 def test_sigterm_stops_gracefully_and_the_next_run_resumes(site: SampleSites,
                                                           tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "store.db")
-    first = _run_crawl_process(tmp_path, site, SLOW_POLITE)
-    deadline = time.monotonic() + 90
-    while store.count() < 4 and time.monotonic() < deadline and first.poll() is None:
-        time.sleep(0.1)
+    first = _start_slow_crawl(tmp_path, site, store)
     first.send_signal(signal.SIGTERM)  # the crawl parent passes it to its Scrapy child
     stopped = _stats_of(first)
     assert stopped["interrupted"] and stopped["finish_reason"] == "shutdown"
@@ -458,10 +464,7 @@ def test_crawl_child_stops_gracefully_when_its_parent_dies(site: SampleSites,
     import psutil
 
     store = SQLiteStore(tmp_path / "store.db")
-    parent = _run_crawl_process(tmp_path, site, SLOW_POLITE)
-    deadline = time.monotonic() + 90
-    while store.count() < 4 and time.monotonic() < deadline and parent.poll() is None:
-        time.sleep(0.1)
+    parent = _start_slow_crawl(tmp_path, site, store)
     children = psutil.Process(parent.pid).children()
     assert children, "the Scrapy child must be running"
     parent.kill()  # SIGKILL to the parent only
