@@ -73,6 +73,7 @@ class SearchFilters:
     emails: tuple[str, ...] = ()
     employers: tuple[str, ...] = ()
     cluster_ids: tuple[str, ...] = ()
+    campaign_ids: tuple[str, ...] = ()
 
 
 NO_FILTERS = SearchFilters()
@@ -275,7 +276,7 @@ class Store(abc.ABC):
         """One campaign: its members, sources, languages, first/last seen and score."""
         from classifiers.campaigns import summarise
 
-        return summarise((ad for ad in self.scan() if ad.campaign_id == campaign_id),
+        return summarise(self.scan(SearchFilters(campaign_ids=(campaign_id,))),
                          group_id=campaign_id)
 
     def cluster_template(self, cluster_id: str) -> ClusterTemplate | None:

@@ -60,6 +60,7 @@ def filter_clauses(filters: SearchFilters) -> list[dict[str, Any]]:
         FIELD_OF["email"]: tuple(e.lower() for e in filters.emails),
         FIELD_OF["employer"]: tuple(normalise_employer(e) for e in filters.employers),
         "cluster_id": filters.cluster_ids,
+        "campaign_id": filters.campaign_ids,
     }
     for field, values in by_field.items():
         if values:

@@ -316,14 +316,14 @@ class SQLiteStore(Store):
 
     def pending_deliveries(self, channel: str, limit: int) -> list[PendingDelivery]:
         rows = self._db.execute(
-            "SELECT alert_seq, attempts FROM alert_deliveries WHERE channel = ?"
-            " AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < ?)"
-            " ORDER BY alert_seq LIMIT ?", (channel, _iso(datetime.now(UTC)), limit)).fetchall()
-        pending = []
-        for row in rows:
-            [alert] = self._alerts("WHERE a.seq = ?", (row["alert_seq"],), limit=1)
-            pending.append(PendingDelivery(alert, channel, row["attempts"]))
-        return pending
+            "SELECT d.attempts, a.key FROM alert_deliveries d JOIN alerts a"
+            " ON a.seq = d.alert_seq WHERE d.channel = ? AND d.status = 'pending'"
+            " AND (d.claimed_until IS NULL OR d.claimed_until < ?)"
+            " ORDER BY d.alert_seq LIMIT ?", (channel, _iso(datetime.now(UTC)), limit)).fetchall()
+        keys = [row["key"] for row in rows]
+        by_key = {alert.key: alert for alert in self._alerts(
+            f"WHERE a.key IN ({','.join('?' * len(keys))})", tuple(keys), limit=len(keys))}
+        return [PendingDelivery(by_key[row["key"]], channel, row["attempts"]) for row in rows]
 
     def claim_delivery(self, alert_id: str, channel: str, lease: timedelta) -> bool:
         now = datetime.now(UTC)
@@ -503,6 +503,7 @@ def _where(filters: SearchFilters, text: str) -> tuple[str, list[Any]]:
     any_of("r.country", filters.countries)
     any_of("r.review_state", filters.review_states)
     any_of("r.cluster_id", filters.cluster_ids)
+    any_of("r.campaign_id", filters.campaign_ids)
     term_filters = {
         "indicator": filters.indicators, "phone": filters.phones, "handle": filters.handles,
         "email": tuple(e.lower() for e in filters.emails),

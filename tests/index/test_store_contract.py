@@ -138,8 +138,9 @@ def test_filters_and_facets(store: Store) -> None:
     tip = tip_ad(2)
     som = make_ad(3, risk_label=Label.smuggling_offer, risk_score=0.8, language="my",
                   country="MM", source="tg-channel",
-                  indicators=[Indicator(id="no_passport_needed", score=0.9)])
-    thai = make_ad(4, language="th", country="TH", risk_score=0.3)
+                  indicators=[Indicator(id="no_passport_needed", score=0.9)],
+                  campaign_id="cmp-1")
+    thai = make_ad(4, language="th", country="TH", risk_score=0.3, campaign_id="cmp-1")
     store.upsert([legit, tip, som, thai])
 
     def found(**filters: object) -> set[str]:
@@ -156,6 +157,7 @@ def test_filters_and_facets(store: Store) -> None:
     assert found(posted_from=BASE + timedelta(days=2), posted_to=BASE + timedelta(days=3)) == {
         tip.id, som.id}
     assert found(review_states=("unreviewed",)) == {legit.id, tip.id, som.id, thai.id}
+    assert found(campaign_ids=("cmp-1",)) == {som.id, thai.id}
 
     result = store.search(SearchQuery(size=0))
     assert result.total == 4
