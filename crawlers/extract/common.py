@@ -16,13 +16,15 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 from classifiers.normalise import html_to_text
 
 __all__ = ["PageRejected", "decode_html", "html_to_text", "parse_datetime", "parse_html",
-           "first_line", "image_urls", "is_bot_challenge"]
+           "first_line", "image_urls", "is_bot_challenge", "OG_IMAGE_XPATH"]
 
 # Share of U+FFFD replacement characters above which a decoding is judged wrong.
 MAX_REPLACEMENT_SHARE = 0.01
 TITLE_FROM_TEXT_CHARS = 140
 MAX_IMAGES = 10  # per record: a page listing a hundred thumbnails is not the ad
 MAX_URL_CHARS = 2048
+# The page's Open Graph images (og:image, og:image:url), for lxml and parsel alike.
+OG_IMAGE_XPATH = '//meta[@property="og:image" or @property="og:image:url"]/@content'
 
 
 class PageRejected(Exception):

@@ -13,7 +13,13 @@ import lxml.html
 from extruct.jsonld import JsonLdExtractor
 from extruct.w3cmicrodata import MicrodataExtractor
 
-from crawlers.extract.common import PageRejected, html_to_text, image_urls, parse_datetime
+from crawlers.extract.common import (
+    OG_IMAGE_XPATH,
+    PageRejected,
+    html_to_text,
+    image_urls,
+    parse_datetime,
+)
 from lurewatch.record import Ad, Salary, canonical_url
 
 SCHEMA_PERIODS = {"HOUR": "hour", "DAY": "day", "WEEK": "week", "MONTH": "month",
@@ -234,8 +240,7 @@ def _images(value: Any) -> list[Any]:
 
 def og_images(root: lxml.html.HtmlElement) -> list[str]:
     """The page's Open Graph images (``og:image``, ``og:image:url``)."""
-    return [str(v) for v in root.xpath(
-        '//meta[@property="og:image" or @property="og:image:url"]/@content')]
+    return [str(v) for v in root.xpath(OG_IMAGE_XPATH)]
 
 
 def posting_to_ad(node: dict[str, Any], page: PageContext, *, position: int | None,

@@ -7,7 +7,13 @@ from urllib.parse import urljoin
 from parsel import Selector, SelectorList
 from parsel.csstranslator import HTMLTranslator
 
-from crawlers.extract.common import PageRejected, html_to_text, image_urls, parse_datetime
+from crawlers.extract.common import (
+    OG_IMAGE_XPATH,
+    PageRejected,
+    html_to_text,
+    image_urls,
+    parse_datetime,
+)
 from crawlers.extract.jsonld import PageContext
 from lurewatch.config import Selectors
 from lurewatch.record import Ad
@@ -79,6 +85,4 @@ def ad_from_selectors(selector: Selector, selectors: Selectors, page: PageContex
               posted_at=parse_datetime(optional(selectors.date)),
               employer=optional(selectors.employer), location=optional(selectors.location),
               country=page.country, language=page.language,
-              images=image_urls(selector.xpath(
-                  '//meta[@property="og:image" or @property="og:image:url"]/@content').getall(),
-                  page.url))
+              images=image_urls(selector.xpath(OG_IMAGE_XPATH).getall(), page.url))
