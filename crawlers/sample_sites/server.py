@@ -52,6 +52,7 @@ HOSTILE_PAGES = (
 # The second board listing page answers 429 once per server, to exercise Retry-After.
 THROTTLED_ONCE = "/board/jobs?page=2"
 HUGE_PAGE_BYTES = 11 * 1024 * 1024
+PAGE_HOLD_LIMIT = 120.0  # seconds a held page waits at most, so a broken test cannot hang
 # Pictures the board and the Mastodon server show (a solid colour each), and one too big
 # for the review application's image proxy.
 SAMPLE_IMAGES = {"kilang.png": (200, 120, (200, 60, 40)), "dubai.png": (160, 160, (40, 90, 200))}
@@ -164,6 +165,7 @@ class SampleSites(str):
     hits: Counter[str]
     _throttled: set[str]
     _lock: threading.Lock
+    _pages_open: threading.Event
 
     def __new__(cls, base_url: str) -> SampleSites:
         site = super().__new__(cls, base_url)
@@ -171,6 +173,8 @@ class SampleSites(str):
         site.hits = Counter()
         site._throttled = set()
         site._lock = threading.Lock()
+        site._pages_open = threading.Event()
+        site._pages_open.set()
         return site
 
     @property
@@ -182,6 +186,18 @@ class SampleSites(str):
         if layout not in ("normal", "changed"):
             raise ValueError(f"unknown layout {layout!r}; expected 'normal' or 'changed'")
         self.layout = layout
+
+    def hold_pages(self) -> None:
+        """Hold every answer but ``robots.txt`` until :meth:`release_pages` (at most
+        ``PAGE_HOLD_LIMIT`` seconds), so a test can start several crawlers on an even
+        footing."""
+        self._pages_open.clear()
+
+    def release_pages(self) -> None:
+        self._pages_open.set()
+
+    def wait_while_held(self) -> None:
+        self._pages_open.wait(timeout=PAGE_HOLD_LIMIT)
 
     def count_hit(self, path: str) -> None:
         with self._lock:
@@ -524,6 +540,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         full_path = parts.path + (f"?{parts.query}" if parts.query else "")
         site.count_hit(full_path)
+        if parts.path != "/robots.txt":
+            site.wait_while_held()
         if full_path == THROTTLED_ONCE and site.throttle_first(full_path):
             reply = Reply(429, b"Too Many Requests", "text/plain",
                           {"Retry-After": "1"})

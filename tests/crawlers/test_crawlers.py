@@ -410,6 +410,17 @@ def _start_slow_crawl(root: Path, site: str, store: SQLiteStore) -> subprocess.P
     return process
 
 
+def _wait_for_log_lines(log: Path, text: str, count: int,
+                        processes: list[subprocess.Popen[str]]) -> None:
+    """Wait until ``log`` holds ``text`` ``count`` times (the crawl processes share it)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and all(p.poll() is None for p in processes):
+        if log.exists() and log.read_text(errors="replace").count(text) >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{log} never held {text!r} {count} times")
+
+
 def _stats_of(process: subprocess.Popen[str]) -> dict[str, object]:
     out, _ = process.communicate(timeout=180)
     assert process.returncode == 0
@@ -506,9 +517,15 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 def test_two_processes_share_one_frontier_and_fetch_every_page_once(
         redis_url: str, tmp_path: Path) -> None:
     with serve_sample_sites() as site:
-        polite = {**SLOW_POLITE, "download_delay": 0.1, "redis_url": redis_url}
+        # Pages wait until both crawlers are up, so neither can drain the shared queue
+        # while the other is still starting (a loaded CI machine starts them seconds
+        # apart); the delay keeps the crawl longer than an idle peer's 5 s heartbeat.
+        site.hold_pages()
+        polite = {**SLOW_POLITE, "download_delay": 0.3, "redis_url": redis_url}
         first = _run_crawl_process(tmp_path, site, polite)
         second = _run_crawl_process(tmp_path, site, polite)
+        _wait_for_log_lines(tmp_path / "logs" / "crawl.log", "Spider opened", 2, [first, second])
+        site.release_pages()
         stats = [_stats_of(first), _stats_of(second)]
         hits = dict(site.hits)
     pages = {path: n for path, n in hits.items() if path != "/robots.txt"}
