@@ -120,7 +120,10 @@ class MonitorSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    state_path: Path | None = None  # default: <data_dir>/monitor.db
+    state_path: Path | None = None  # default: <data_dir>/monitor.db (the schedule)
+    # Names this monitor's crawl runs in the store, which monitors share: at start it marks
+    # interrupted only the runs it left running. Give each process on one machine its own.
+    name: str = Field(default_factory=socket.gethostname, min_length=1)
     default_interval_minutes: int = Field(default=60, ge=1)  # sources with no interval or cron
     interval_override_seconds: float | None = Field(default=None, gt=0)  # tests and demos
     max_concurrent_crawls: int = Field(default=1, ge=1)
@@ -370,16 +373,32 @@ def check_fetchable(url: str, *, allow_local: bool) -> None:
         raise UnsafeURLError(f"{url!r}: only http and https URLs can be fetched")
     if allow_local:
         return
-    host = parts.hostname or ""
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        public_addresses(parts.hostname or "", parts.port or 443)
+    except UnsafeURLError as exc:
+        raise UnsafeURLError(f"{url!r}: {exc}") from None
+
+
+def public_addresses(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to, refused unless every one is public.
+
+    Whoever connects should connect to one of these, not resolve ``host`` again: a name
+    can answer a public address to the check and a private one to the connection."""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
-        raise UnsafeURLError(f"{url!r}: cannot resolve {host!r} ({exc})") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (address.is_private or address.is_loopback or address.is_link_local
-                or address.is_reserved or address.is_multicast or address.is_unspecified):
-            raise UnsafeURLError(
-                f"{url!r}: {host} resolves to {address}, a non-public address; "
-                "mark the source local_test: true if it is a test site"
-            )
+        raise UnsafeURLError(f"cannot resolve {host!r} ({exc})") from exc
+    addresses = [str(info[4][0]) for info in infos]
+    for address in addresses:
+        refuse_non_public(address, host)
+    return addresses
+
+
+def refuse_non_public(address: str, host: str) -> None:
+    """Raise :class:`UnsafeURLError` if ``address`` (what ``host`` resolved to) is not a
+    public address."""
+    ip = ipaddress.ip_address(address)
+    if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
+            or ip.is_multicast or ip.is_unspecified):
+        raise UnsafeURLError(f"{host} resolves to {ip}, a non-public address; "
+                             "mark the source local_test: true if it is a test site")
