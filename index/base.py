@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from lurewatch.record import Ad, Decision
@@ -31,6 +31,10 @@ Interval = Literal["day", "week", "month"]
 SortOrder = Literal["score", "age", "newest", "relevance"]
 AlertSubject = Literal["record", "campaign", "source"]
 DeliveryStatus = Literal["pending", "sent", "failed"]
+RunOutcome = Literal["running", "ok", "failed", "interrupted"]
+Health = Literal["healthy", "degraded", "unhealthy", "unknown"]
+ABANDONED_RUN_ERROR = "the monitor stopped before this crawl finished"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class StoreError(Exception):
@@ -171,6 +175,29 @@ class PendingDelivery:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Run:
+    """One crawl of one source, as the monitor that ran it saw it. ``monitor`` names that
+    monitor process (``monitor.name``); ``id`` is the store's, unique across monitors."""
+
+    id: str
+    source: str
+    monitor: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: RunOutcome
+    counts: dict[str, Any]
+    health: Health
+    problems: list[str]
+    error: str | None
+
+
+def timestamp_ns(at: datetime) -> int:
+    """``at`` (timezone-aware) in whole nanoseconds since the epoch: the order runs are
+    listed in, exact where the engines' date fields keep only milliseconds."""
+    return (at - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
 class Store(abc.ABC):
     """Where records live: upsert, get, search, aggregate, review."""
 
@@ -243,6 +270,42 @@ class Store(abc.ABC):
     def record_delivery(self, alert_id: str, channel: str, status: DeliveryStatus,
                         error: str | None = None) -> None:
         """One attempt to send ``alert_id`` on ``channel`` and where it left the delivery."""
+
+    # Crawl runs the monitors recorded. They live with the records so that every monitor
+    # process judges a source's health from all its crawls, whichever machine ran them,
+    # and ``lurewatch status`` and the review application show them all.
+
+    @abc.abstractmethod
+    def start_run(self, source: str, monitor: str) -> str:
+        """Keep a new run of ``source`` by ``monitor``, 'running' from now; its id."""
+
+    @abc.abstractmethod
+    def finish_run(self, run_id: str, *, outcome: RunOutcome, counts: dict[str, Any],
+                   health: Health, problems: list[str], error: str | None = None) -> None:
+        """Record how the run ended, finished now; :class:`NotFoundError` for an unknown id."""
+
+    @abc.abstractmethod
+    def import_runs(self, runs: Iterable[Run]) -> int:
+        """Keep runs recorded elsewhere (an older monitor database) as they are; a run
+        whose id is already kept is left alone, so an import cut short can be repeated.
+        Returns how many were added."""
+
+    @abc.abstractmethod
+    def recent_runs(self, source: str, limit: int) -> list[Run]:
+        """The source's latest runs by any monitor, newest first."""
+
+    @abc.abstractmethod
+    def last_runs(self) -> dict[str, Run]:
+        """Each source's latest run, by any monitor."""
+
+    @abc.abstractmethod
+    def last_finished_at(self, source: str) -> datetime | None:
+        """When the source's latest crawl that ran to an end ('ok' or 'failed') finished."""
+
+    @abc.abstractmethod
+    def mark_abandoned_runs(self, monitor: str) -> int:
+        """Mark 'interrupted' the runs ``monitor`` left 'running' (it died without
+        finishing them); other monitors' running crawls may be alive and stay as they are."""
 
     def pivot(self, kind: str, value: str, size: int = 100) -> SearchResult:
         """All records sharing one phone, handle, e-mail, employer or cluster, oldest first."""

@@ -46,6 +46,10 @@ class IndexNames:
     def alerts(self) -> str:
         return f"{self.prefix}-alerts"
 
+    @property
+    def runs(self) -> str:
+        return f"{self.prefix}-runs"
+
     def versioned(self, version: int) -> str:
         return f"{self.prefix}-ads-v{version}"
 
@@ -217,5 +221,24 @@ ALERT_MAPPINGS: dict[str, Any] = {
             "sent_at": _DATE,
             "claimed_until": _DATE,
         }},
+    },
+}
+
+
+# One document per crawl run, by any monitor process; its id is the run's id.
+RUN_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": _KEYWORD,
+        "source": _KEYWORD,
+        "monitor": _KEYWORD,
+        "started_at": _DATE,
+        "started_ns": {"type": "long"},  # orders runs started within one millisecond
+        "finished_at": _DATE,
+        "outcome": _KEYWORD,
+        "counts": {"type": "object", "enabled": False},
+        "health": _KEYWORD,
+        "problems": {"type": "keyword", "index": False},
+        "error": {"type": "keyword", "index": False},
     },
 }

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from index.base import (
+    ABANDONED_RUN_ERROR,
     FACET_FIELDS,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
@@ -25,12 +27,15 @@ from index.base import (
     Alert,
     ConflictError,
     DeliveryStatus,
+    Health,
     HistoryEntry,
     Hit,
     Interval,
     NewAlert,
     NotFoundError,
     PendingDelivery,
+    Run,
+    RunOutcome,
     SearchFilters,
     SearchQuery,
     SearchResult,
@@ -38,6 +43,7 @@ from index.base import (
     StoreError,
     TrendBucket,
     UpsertResult,
+    timestamp_ns,
 )
 from lurewatch.record import Ad, Decision, Indicator, normalise_employer
 
@@ -117,6 +123,22 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alert_deliveries_status
     ON alert_deliveries(channel, status, alert_seq);
+CREATE TABLE IF NOT EXISTS runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    monitor TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    started_ns INTEGER NOT NULL,  -- orders runs; imported ones arrive after newer runs
+    finished_at TEXT,
+    outcome TEXT NOT NULL,
+    counts TEXT NOT NULL DEFAULT '{}',
+    health TEXT NOT NULL DEFAULT 'unknown',
+    problems TEXT NOT NULL DEFAULT '[]',
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_source ON runs(source, started_ns, seq);
+CREATE INDEX IF NOT EXISTS runs_running ON runs(monitor, outcome);
 """
 
 # Facet name -> the records column it counts; facets not listed here live in record_terms.
@@ -137,6 +159,15 @@ def _iso(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat()
+
+
+def _run(row: sqlite3.Row) -> Run:
+    return Run(id=row["id"], source=row["source"], monitor=row["monitor"],
+               started_at=datetime.fromisoformat(row["started_at"]),
+               finished_at=datetime.fromisoformat(row["finished_at"])
+               if row["finished_at"] else None,
+               outcome=row["outcome"], counts=json.loads(row["counts"]), health=row["health"],
+               problems=json.loads(row["problems"]), error=row["error"])
 
 
 def _terms(ad: Ad) -> set[tuple[str, str]]:
@@ -351,6 +382,67 @@ class SQLiteStore(Store):
                 (status, error, sent_at, channel, alert_id))
             if cursor.rowcount == 0:
                 raise NotFoundError(f"no delivery of alert {alert_id} on {channel}")
+
+    # -- runs ------------------------------------------------------------------------
+
+    def start_run(self, source: str, monitor: str) -> str:
+        run_id = uuid.uuid4().hex
+        started_at = datetime.now(UTC)
+        with self._write() as db:
+            db.execute("INSERT INTO runs (id, source, monitor, started_at, started_ns, outcome)"
+                       " VALUES (?, ?, ?, ?, ?, 'running')",
+                       (run_id, source, monitor, _iso(started_at), timestamp_ns(started_at)))
+        return run_id
+
+    def finish_run(self, run_id: str, *, outcome: RunOutcome, counts: dict[str, Any],
+                   health: Health, problems: list[str], error: str | None = None) -> None:
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE runs SET finished_at = ?, outcome = ?, counts = ?, health = ?,"
+                " problems = ?, error = ? WHERE id = ?",
+                (_iso(datetime.now(UTC)), outcome, json.dumps(counts, ensure_ascii=False),
+                 health, json.dumps(problems, ensure_ascii=False), error, run_id))
+            if cursor.rowcount == 0:
+                raise NotFoundError(f"no run {run_id}")
+
+    def import_runs(self, runs: Iterable[Run]) -> int:
+        with self._write() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO runs (id, source, monitor, started_at, started_ns,"
+                " finished_at, outcome, counts, health, problems, error)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(run.id, run.source, run.monitor, _iso(run.started_at),
+                  timestamp_ns(run.started_at), _iso(run.finished_at), run.outcome,
+                  json.dumps(run.counts, ensure_ascii=False), run.health,
+                  json.dumps(run.problems, ensure_ascii=False), run.error) for run in runs])
+            return db.total_changes - before
+
+    def recent_runs(self, source: str, limit: int) -> list[Run]:
+        rows = self._db.execute("SELECT * FROM runs WHERE source = ?"
+                                " ORDER BY started_ns DESC, seq DESC LIMIT ?",
+                                (source, limit)).fetchall()
+        return [_run(row) for row in rows]
+
+    def last_runs(self) -> dict[str, Run]:
+        rows = self._db.execute(
+            "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY source"
+            " ORDER BY started_ns DESC, seq DESC) AS newest FROM runs) WHERE newest = 1"
+        ).fetchall()
+        return {row["source"]: _run(row) for row in rows}
+
+    def last_finished_at(self, source: str) -> datetime | None:
+        row = self._db.execute("SELECT max(finished_at) FROM runs WHERE source = ?"
+                               " AND outcome IN ('ok', 'failed')", (source,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row[0] else None
+
+    def mark_abandoned_runs(self, monitor: str) -> int:
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE runs SET outcome = 'interrupted', finished_at = ?, error = ?"
+                " WHERE monitor = ? AND outcome = 'running'",
+                (_iso(datetime.now(UTC)), ABANDONED_RUN_ERROR, monitor))
+            return cursor.rowcount
 
     # -- reading ---------------------------------------------------------------------
 

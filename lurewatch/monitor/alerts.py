@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from index.base import Alert, NewAlert, SearchFilters, Store
+from index.base import Alert, NewAlert, Run, SearchFilters, Store
 from lurewatch.config import (
     AlertRule,
     AlertSettings,
@@ -40,7 +40,7 @@ from lurewatch.config import (
     WebhookChannel,
 )
 from lurewatch.monitor import metrics
-from lurewatch.monitor.state import MonitorState, Run, utcnow
+from lurewatch.monitor.state import utcnow
 from lurewatch.record import Ad
 
 log = logging.getLogger(__name__)
@@ -120,8 +120,8 @@ def unhealthy_source_alert(rule: AlertRule, source: str, runs: list[Run],
                            settings: Settings) -> NewAlert | None:
     """An alert when the source's latest ``unhealthy_runs`` finished crawls were all
     unhealthy; keyed by the streak's first run, so one streak alerts once. The key holds
-    that run's start time, not its id: ids come from this monitor's own database and
-    start again at 1 if it is replaced, while the alerts in the store stay."""
+    that run's start time, not its id: the same in a copy of the run (an older monitor
+    database's runs are copied into the store under new ids)."""
     streak: list[Run] = []
     for run in runs:  # newest first
         if run.outcome in ("running", "interrupted"):
@@ -244,13 +244,12 @@ def configured_channels(config: AlertSettings) -> dict[str, AlertChannel]:
 
 
 class Alerter:
-    """Raises alerts from the rules, keeps them in the store, and delivers them. ``state``
-    (this monitor's database) gives the run history the source rules judge."""
+    """Raises alerts from the rules, keeps them in the store, and delivers them. The
+    source rules judge the run history in the store, every monitor's crawls together."""
 
-    def __init__(self, settings: Settings, state: MonitorState, store: Store,
+    def __init__(self, settings: Settings, store: Store,
                  channels: dict[str, AlertChannel] | None = None) -> None:
         self.settings = settings
-        self.state = state
         self.store = store
         self.channels = (configured_channels(settings.alerts)
                          if channels is None else channels)
@@ -283,7 +282,7 @@ class Alerter:
         for rule in self.settings.alerts.rules:
             if rule.kind != "source_unhealthy":
                 continue
-            runs = self.state.recent_runs(source, limit=max(50, rule.unhealthy_runs * 5))
+            runs = self.store.recent_runs(source, limit=max(50, rule.unhealthy_runs * 5))
             new = unhealthy_source_alert(rule, source, runs, self.settings)
             raised += self._raise(rule, [new] if new else [])
         return raised

@@ -73,7 +73,8 @@ def status(
 ) -> None:
     """Each source's last run, counts, health and next run."""
     settings = load_settings()
-    rows = status_rows(settings)
+    with open_store(settings.store) as store:
+        rows = status_rows(settings, store)
     if as_json:
         typer.echo(json.dumps({"sources": rows}, indent=2, ensure_ascii=False))
         return

@@ -15,8 +15,8 @@ import statistics
 from dataclasses import dataclass
 
 from crawlers.stats import SourceStats
+from index.base import Health
 from lurewatch.config import HealthThresholds
-from lurewatch.monitor.state import Health
 
 SEVERITY: dict[Health, int] = {"unknown": 0, "healthy": 1, "degraded": 2, "unhealthy": 3}
 

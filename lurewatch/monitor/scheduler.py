@@ -3,8 +3,9 @@
 - One job per source (interval or cron from ``sources.yaml``), ``max_instances=1`` so a
   source is never crawled twice at once, ``coalesce=True`` and no misfire limit so runs
   missed while busy collapse into one crawl.
-- After downtime the monitor looks at each source's last finished crawl in its database:
-  a source that is overdue is crawled once, right away, not once per missed slot.
+- After downtime the monitor looks at each source's last finished crawl in the store (by
+  any monitor): a source that is overdue is crawled once, right away, not once per missed
+  slot.
 - At most ``monitor.max_concurrent_crawls`` crawls run together; when more are due the
   higher ``priority`` goes first.
 - With ``crawl.redis_url`` set, a Redis lock per source lets several monitor processes
@@ -223,7 +224,7 @@ class Monitor:
         self.store = store
         self.crawl = crawl
         self.state = state or MonitorState.for_settings(settings)
-        self.alerter = alerter or Alerter(settings, self.state, store)
+        self.alerter = alerter or Alerter(settings, store)
         self.slots = CrawlSlots(settings.monitor.max_concurrent_crawls)
         self.locks = (RedisCrawlLocks(settings.crawl.redis_url, settings.monitor.lock_ttl_seconds)
                       if settings.crawl.redis_url else None)
@@ -242,7 +243,11 @@ class Monitor:
     # --- lifecycle --------------------------------------------------------------------
 
     def start(self) -> None:
-        abandoned = self.state.mark_abandoned_runs()
+        name = self.settings.monitor.name
+        moved = self.state.move_runs_to(self.store, name)
+        if moved:
+            log.info("copied %d crawl runs from %s into the store", moved, self.state.path)
+        abandoned = self.store.mark_abandoned_runs(name)
         if abandoned:
             log.warning("%d crawl(s) of an earlier monitor never finished; marked interrupted",
                         abandoned)
@@ -251,7 +256,7 @@ class Monitor:
         by_priority = sorted(self.sources.values(), key=lambda s: -s.priority)
         for rank, source in enumerate(by_priority):
             trigger = self.triggers[source.name]
-            start = first_run_time(trigger, self.state.last_finished_at(source.name), now)
+            start = first_run_time(trigger, self.store.last_finished_at(source.name), now)
             if start <= now:
                 start = now + timedelta(milliseconds=50 * rank)
             self.scheduler.add_job(self.run_source, trigger=trigger, args=[source.name],
@@ -335,7 +340,7 @@ class Monitor:
         self._after_crawl(name)
 
     def _crawl_and_judge(self, source: Source) -> None:
-        run_id = self.state.start_run(source.name)
+        run_id = self.store.start_run(source.name, self.settings.monitor.name)
         started = time.monotonic()
         try:
             counts = self.crawl(source, self.settings, self.store)
@@ -345,13 +350,13 @@ class Monitor:
                 # starting): what it stored is kept; the source is overdue at next start.
                 log.info("%s: crawl stopped by the shutdown (%s)", source.name, exc)
                 metrics.CRAWLS.labels(source=source.name, outcome="interrupted").inc()
-                self.state.finish_run(run_id, outcome="interrupted", counts={},
+                self.store.finish_run(run_id, outcome="interrupted", counts={},
                                       health="unknown", problems=[], error=str(exc)[:1000])
                 return
             log.exception("%s: crawl failed", source.name)
             metrics.CRAWLS.labels(source=source.name, outcome="failed").inc()
             metrics.SOURCE_HEALTH.labels(source=source.name).set(0)
-            self.state.finish_run(run_id, outcome="failed", counts={}, health="unhealthy",
+            self.store.finish_run(run_id, outcome="failed", counts={}, health="unhealthy",
                                   problems=[f"crawl failed: {type(exc).__name__}: {exc}"[:300]],
                                   error=str(exc)[:1000])
             return
@@ -364,16 +369,16 @@ class Monitor:
             # Cut short on purpose: its pending requests wait in the JOBDIR, and the source
             # is overdue at the next start. A partial crawl says nothing about health.
             metrics.CRAWLS.labels(source=source.name, outcome="interrupted").inc()
-            self.state.finish_run(run_id, outcome="interrupted", counts=counts.to_dict(),
+            self.store.finish_run(run_id, outcome="interrupted", counts=counts.to_dict(),
                                   health="unknown", problems=[])
             log.info("%s: crawl stopped early, %d records stored", source.name, counts.stored)
             return
         limits = self.settings.monitor.health
         history = [SourceStats.from_dict(run.counts)
-                   for run in self.state.recent_runs(source.name, limits.history_runs + 1)
+                   for run in self.store.recent_runs(source.name, limits.history_runs + 1)
                    if run.id != run_id and run.outcome == "ok"][: limits.history_runs]
         report = assess(counts, history, limits)
-        self.state.finish_run(run_id, outcome="ok", counts=counts.to_dict(),
+        self.store.finish_run(run_id, outcome="ok", counts=counts.to_dict(),
                               health=report.health, problems=report.problems)
         self._count(source.name, counts, report.health)
         level = logging.INFO if report.health == "healthy" else logging.WARNING

@@ -1,10 +1,11 @@
-"""The monitor's own small SQLite database: crawl runs with their health, and the schedule.
+"""The monitor's own small SQLite database: when each source's next crawl is due.
 
 This is one monitor process's scheduling state, next to the store under ``data_dir``
-(``monitor.state_path``). Alerts and their deliveries are not here: they live in the
-store (:meth:`index.base.Store.add_alert`), which every monitor process shares. Every
-call opens its own connection, so scheduler threads, the command line and the review
-application can read and write it at the same time (WAL mode, busy timeout).
+(``monitor.state_path``). Crawl runs and alerts are not here: they live in the store
+(:meth:`index.base.Store.start_run`, :meth:`index.base.Store.add_alert`), which every
+monitor process shares. Every call opens its own connection, so scheduler threads, the
+command line and the review application can read and write it at the same time (WAL
+mode, busy timeout).
 """
 
 from __future__ import annotations
@@ -13,29 +14,13 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
 
+from index.base import Run, Store
 from lurewatch.config import Settings
 
-RunOutcome = Literal["running", "ok", "failed", "interrupted"]
-Health = Literal["healthy", "degraded", "unhealthy", "unknown"]
-
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    source TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    outcome TEXT NOT NULL,
-    counts TEXT NOT NULL DEFAULT '{}',
-    health TEXT NOT NULL DEFAULT 'unknown',
-    problems TEXT NOT NULL DEFAULT '[]',
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_source ON runs(source, id);
 CREATE TABLE IF NOT EXISTS schedule (
     source TEXT PRIMARY KEY,
     next_run_at TEXT,
@@ -61,23 +46,8 @@ def state_path(settings: Settings) -> Path:
     return settings.monitor.state_path or settings.data_dir / "monitor.db"
 
 
-@dataclass(frozen=True)
-class Run:
-    """One crawl of one source, as the monitor saw it."""
-
-    id: int
-    source: str
-    started_at: datetime
-    finished_at: datetime | None
-    outcome: RunOutcome
-    counts: dict[str, Any]
-    health: Health
-    problems: list[str]
-    error: str | None
-
-
 class MonitorState:
-    """Runs, schedule, alerts and deliveries in one SQLite file."""
+    """Each source's next scheduled crawl, in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -100,53 +70,24 @@ class MonitorState:
         finally:
             db.close()
 
-    # --- runs ---------------------------------------------------------------------
-
-    def start_run(self, source: str) -> int:
+    def move_runs_to(self, store: Store, monitor: str) -> int:
+        """Copy the crawl runs an older monitor kept in this file into ``store`` (as runs
+        of ``monitor``), then drop them here; how many were copied. Their ids are derived
+        from the old ones, so a copy cut short is repeated without doubles."""
         with self._connect() as db:
-            cursor = db.execute(
-                "INSERT INTO runs (source, started_at, outcome) VALUES (?, ?, 'running')",
-                (source, _iso(utcnow())))
-            return int(cursor.lastrowid or 0)
-
-    def finish_run(self, run_id: int, *, outcome: RunOutcome, counts: dict[str, Any],
-                   health: Health, problems: list[str], error: str | None = None) -> None:
-        with self._connect() as db:
-            db.execute(
-                "UPDATE runs SET finished_at=?, outcome=?, counts=?, health=?, problems=?,"
-                " error=? WHERE id=?",
-                (_iso(utcnow()), outcome, json.dumps(counts), health, json.dumps(problems),
-                 error, run_id))
-
-    def mark_abandoned_runs(self) -> int:
-        """Runs still 'running' from a monitor that died without finishing them."""
-        with self._connect() as db:
-            cursor = db.execute(
-                "UPDATE runs SET outcome='interrupted', finished_at=?,"
-                " error='the monitor stopped before this crawl finished'"
-                " WHERE outcome='running'", (_iso(utcnow()),))
-            return cursor.rowcount
-
-    def recent_runs(self, source: str, limit: int) -> list[Run]:
-        """The source's latest runs, newest first."""
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM runs WHERE source=? ORDER BY id DESC LIMIT ?",
-                              (source, limit)).fetchall()
-        return [_run(row) for row in rows]
-
-    def last_runs(self) -> dict[str, Run]:
-        """Each source's latest run."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT * FROM runs WHERE id IN (SELECT max(id) FROM runs GROUP BY source)"
-            ).fetchall()
-        return {row["source"]: _run(row) for row in rows}
-
-    def last_finished_at(self, source: str) -> datetime | None:
-        with self._connect() as db:
-            row = db.execute("SELECT max(finished_at) FROM runs WHERE source=?"
-                             " AND outcome IN ('ok', 'failed')", (source,)).fetchone()
-        return _time(row[0])
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                              " AND name = 'runs'").fetchone():
+                return 0
+            rows = db.execute("SELECT * FROM runs ORDER BY id").fetchall()
+            runs = [Run(id=f"{monitor}-{row['id']}", source=row["source"], monitor=monitor,
+                        started_at=_time(row["started_at"]) or utcnow(),
+                        finished_at=_time(row["finished_at"]), outcome=row["outcome"],
+                        counts=json.loads(row["counts"]), health=row["health"],
+                        problems=json.loads(row["problems"]), error=row["error"])
+                    for row in rows]
+            copied = store.import_runs(runs)
+            db.execute("DROP TABLE runs")
+        return copied
 
     # --- schedule -----------------------------------------------------------------
 
@@ -165,10 +106,3 @@ class MonitorState:
     def clear_schedule(self) -> None:
         with self._connect() as db:
             db.execute("UPDATE schedule SET next_run_at=NULL, updated_at=?", (_iso(utcnow()),))
-
-
-def _run(row: sqlite3.Row) -> Run:
-    return Run(id=row["id"], source=row["source"], started_at=_time(row["started_at"]) or utcnow(),
-               finished_at=_time(row["finished_at"]), outcome=row["outcome"],
-               counts=json.loads(row["counts"]), health=row["health"],
-               problems=json.loads(row["problems"]), error=row["error"])

@@ -8,8 +8,9 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from index.base import Run, Store
 from lurewatch.config import Settings, Source, load_sources
-from lurewatch.monitor.state import MonitorState, Run, utcnow
+from lurewatch.monitor.state import MonitorState, utcnow
 
 # ``status`` reads names and schedules only; start URLs with the sample sites'
 # ``{base_url}`` placeholder need some value to load.
@@ -24,14 +25,14 @@ def _schedule(source: Source, settings: Settings) -> str:
     return f"every {source.interval_minutes or settings.monitor.default_interval_minutes} min"
 
 
-def status_rows(settings: Settings) -> list[dict[str, Any]]:
-    """One entry per configured source, plus any source the monitor ran that is no longer
-    configured; the keys of ``lurewatch status --json``."""
+def status_rows(settings: Settings, store: Store) -> list[dict[str, Any]]:
+    """One entry per configured source, plus any source a monitor ran that is no longer
+    configured; the keys of ``lurewatch status --json``. Last runs come from the store
+    (any monitor's), next runs from this machine's monitor database."""
     configured = {s.name: s for s in load_sources(settings.sources_file,
                                                   base_url=PLACEHOLDER_BASE_URL)}
-    state = MonitorState.for_settings(settings)
-    last_runs = state.last_runs()
-    next_runs = state.next_runs()
+    last_runs = store.last_runs()
+    next_runs = MonitorState.for_settings(settings).next_runs()
     rows = []
     for name in list(configured) + sorted(set(last_runs) - set(configured)):
         source = configured.get(name)
@@ -47,6 +48,7 @@ def status_rows(settings: Settings) -> list[dict[str, Any]]:
                 "finished_at": run.finished_at.isoformat() if run.finished_at else None,
                 "outcome": run.outcome,
                 "error": run.error,
+                "monitor": run.monitor,
             },
             "counts": run.counts if run else {},
             "health": run.health if run else "unknown",

@@ -1,17 +1,16 @@
 """Sources as the monitor sees them: every source's last run and health, and one source's
-recent runs with their counts, health verdicts and a chart of records per run. Read from
-the monitor database (``lurewatch.monitor.state``); alerts about a source link here."""
+recent runs with their counts, health verdicts and a chart of records per run. Runs come
+from the store, every monitor's; alerts about a source link here."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from index.base import NotFoundError, TrendBucket
+from index.base import NotFoundError, Run, TrendBucket
 from lurewatch.config import ConfigError
-from lurewatch.monitor.state import MonitorState, Run
 from lurewatch.monitor.status import status_rows
-from review_ui.deps import Reader, SettingsDep
+from review_ui.deps import Reader, SettingsDep, StoreDep
 from review_ui.services import charts
 from review_ui.templating import render
 
@@ -30,17 +29,18 @@ def records_per_run(runs: list[Run]) -> list[TrendBucket]:
 
 
 @router.get("")
-def sources(request: Request, user: Reader, settings: SettingsDep) -> Response:
+def sources(request: Request, user: Reader, settings: SettingsDep,
+            store: StoreDep) -> Response:
     try:
-        rows = status_rows(settings)
+        rows = status_rows(settings, store)
     except ConfigError as exc:
         return render(request, "error.html", 500, message=f"Cannot read the sources: {exc}")
     return render(request, "sources.html", page_title="Sources", rows=rows)
 
 
 @router.get("/{name}")
-def source(request: Request, user: Reader, settings: SettingsDep, name: str) -> Response:
-    runs = MonitorState.for_settings(settings).recent_runs(name, RUNS_SHOWN)
+def source(request: Request, user: Reader, store: StoreDep, name: str) -> Response:
+    runs = store.recent_runs(name, RUNS_SHOWN)
     if not runs:
         raise NotFoundError(f"the monitor has no run of a source {name}")
     return render(request, "source.html", page_title=f"Source {name}", source=name, runs=runs,

@@ -11,8 +11,10 @@ from index.base import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
     ConflictError,
+    Health,
     NewAlert,
     NotFoundError,
+    Run,
     SearchFilters,
     SearchQuery,
     Store,
@@ -384,3 +386,78 @@ def test_alert_senders_racing_on_one_delivery_one_claims_it(store: Store) -> Non
     for thread in threads:
         thread.join()
     assert sorted(claimed) == [False] * (senders - 1) + [True]
+
+
+# --- crawl runs --------------------------------------------------------------------------
+
+
+def finish_ok(store: Store, run_id: str, records: int, health: Health = "healthy") -> None:
+    store.finish_run(run_id, outcome="ok", counts={"records_extracted": records},
+                     health=health, problems=[] if health == "healthy" else ["zero records"])
+
+
+def test_runs_are_started_finished_and_listed_newest_first(store: Store) -> None:
+    assert store.recent_runs("board", 5) == [] and store.last_runs() == {}
+    assert store.last_finished_at("board") is None
+    first = store.start_run("board", "monitor-a")
+    finish_ok(store, first, 12)
+    second = store.start_run("board", "monitor-a")
+    store.finish_run(second, outcome="failed", counts={}, health="unhealthy",
+                     problems=["crawl failed: timeout"], error="timeout")
+    third = store.start_run("board", "monitor-a")
+    other = store.start_run("forum", "monitor-a")
+    finish_ok(store, other, 3, health="unhealthy")
+
+    runs = store.recent_runs("board", 5)
+    assert [r.id for r in runs] == [third, second, first]
+    assert len({first, second, third, other}) == 4
+    assert [r.id for r in store.recent_runs("board", 2)] == [third, second]
+    newest, failed, oldest = runs
+    assert (newest.outcome, newest.finished_at, newest.health) == ("running", None, "unknown")
+    assert (failed.outcome, failed.health, failed.problems, failed.error) == (
+        "failed", "unhealthy", ["crawl failed: timeout"], "timeout")
+    assert oldest.counts == {"records_extracted": 12} and oldest.monitor == "monitor-a"
+    assert oldest.started_at <= oldest.finished_at <= failed.started_at  # type: ignore[operator]
+    assert {s: r.id for s, r in store.last_runs().items()} == {"board": third, "forum": other}
+    assert store.last_runs()["forum"].problems == ["zero records"]
+    assert store.last_finished_at("board") == failed.finished_at  # 'running' does not count
+    with pytest.raises(NotFoundError):
+        store.finish_run("no-such-run", outcome="ok", counts={}, health="healthy", problems=[])
+
+
+def test_runs_of_two_monitors_are_shared_and_each_marks_only_its_own_abandoned(
+        store: Store) -> None:
+    finish_ok(store, store.start_run("board", "monitor-a"), 10)
+    a_running = store.start_run("board", "monitor-a")
+    b_running = store.start_run("forum", "monitor-b")
+    assert {r.monitor for r in store.last_runs().values()} == {"monitor-a", "monitor-b"}
+    assert [r.monitor for r in store.recent_runs("board", 5)] == ["monitor-a", "monitor-a"]
+
+    assert store.mark_abandoned_runs("monitor-a") == 1  # monitor-a restarted
+    [abandoned, finished] = store.recent_runs("board", 5)
+    assert abandoned.id == a_running and abandoned.outcome == "interrupted"
+    assert abandoned.finished_at is not None and abandoned.error
+    assert finished.outcome == "ok"
+    [alive] = store.recent_runs("forum", 5)  # monitor-b's crawl may well be running still
+    assert (alive.id, alive.outcome, alive.finished_at) == (b_running, "running", None)
+    assert store.mark_abandoned_runs("monitor-a") == 0
+    finish_ok(store, b_running, 4)
+    assert store.last_runs()["forum"].outcome == "ok"
+
+
+def test_imported_runs_keep_their_times_and_a_repeated_import_adds_nothing(
+        store: Store) -> None:
+    current = store.start_run("board", "monitor-a")
+    earlier = [Run(id=f"monitor-a-old-{n}", source="board", monitor="monitor-a",
+                   started_at=BASE + timedelta(hours=n),
+                   finished_at=BASE + timedelta(hours=n, minutes=5), outcome="ok",
+                   counts={"records_extracted": n}, health="healthy", problems=[], error=None)
+               for n in range(3)]
+    assert store.import_runs(earlier) == 3
+    assert store.import_runs(earlier) == 0
+    runs = store.recent_runs("board", 10)
+    assert [r.id for r in runs] == [current, "monitor-a-old-2", "monitor-a-old-1",
+                                    "monitor-a-old-0"]
+    assert runs[1] == earlier[2]
+    assert store.last_runs()["board"].id == current
+    assert store.last_finished_at("board") == BASE + timedelta(hours=2, minutes=5)

@@ -25,7 +25,6 @@ from index.base import SearchFilters
 from index.sqlite import SQLiteStore
 from lurewatch.config import Settings, load_settings, load_sources
 from lurewatch.monitor.scheduler import Monitor
-from lurewatch.monitor.state import MonitorState
 from tests.conftest import REPO_ROOT
 from tests.monitor.conftest import HttpReceiver, Mailbox, free_port
 
@@ -83,11 +82,10 @@ def test_layout_change_turns_a_source_unhealthy_and_flagged_records_alert_once(
     sources = [s for s in load_sources(settings.sources_file, base_url=sites)
                if s.name == "iklan-jawatan"]
     store = SQLiteStore(settings.store.path)
-    state = MonitorState.for_settings(settings)
     monitor = Monitor(settings, sources, store)
 
     def finished_runs() -> list[Any]:
-        return [r for r in state.recent_runs("iklan-jawatan", 20) if r.outcome != "running"]
+        return [r for r in store.recent_runs("iklan-jawatan", 20) if r.outcome != "running"]
 
     monitor.start()
     try:
@@ -159,7 +157,6 @@ def test_sigterm_mid_crawl_then_restart_loses_nothing_and_stores_nothing_twice(
                  "metrics_port": metrics_port},
         alerts={"rules": [FLAGGED_RULE], "webhook": {"url": f"{http_receiver.base_url}/hook"}})
     settings = Settings(**yaml.safe_load(config.read_text()))
-    state = MonitorState.for_settings(settings)
     store = SQLiteStore(settings.store.path)
     log = tmp_path / "monitor.log"
 
@@ -167,19 +164,19 @@ def test_sigterm_mid_crawl_then_restart_loses_nothing_and_stores_nothing_twice(
     try:
         # The monitor, like every `lurewatch` command, imports the whole CLI first.
         wait_until(lambda: store.count() > 0, 480, "the first stored records")
-        assert [r.outcome for r in state.recent_runs("kerjahub", 5)] == ["running"]
+        assert [r.outcome for r in store.recent_runs("kerjahub", 5)] == ["running"]
         monitor.send_signal(signal.SIGTERM)
         assert monitor.wait(timeout=120) == 0, log.read_text()[-3000:]
     finally:
         if monitor.poll() is None:
             monitor.kill()
-    [stopped] = state.recent_runs("kerjahub", 5)
+    [stopped] = store.recent_runs("kerjahub", 5)
     assert stopped.outcome == "interrupted", (stopped, log.read_text()[-3000:])
     stored_before_restart = store.count()
 
     monitor = start_monitor(config, sites, log)
     try:
-        wait_until(lambda: state.recent_runs("kerjahub", 1)[0].outcome == "ok", 480,
+        wait_until(lambda: store.recent_runs("kerjahub", 1)[0].outcome == "ok", 480,
                    "the catch-up crawl after the restart")
         wait_until(lambda: len(http_receiver.posts) >= store.count(
             SearchFilters(labels=tuple(FLAGGED), score_min=0.5)), 30, "the alerts")
@@ -195,7 +192,7 @@ def test_sigterm_mid_crawl_then_restart_loses_nothing_and_stores_nothing_twice(
                                   exposition, re.MULTILINE)
     assert float(scored_batches) > 0
     assert "lurewatch_records{" in exposition
-    resumed = state.recent_runs("kerjahub", 1)[0]
+    resumed = store.recent_runs("kerjahub", 1)[0]
     assert resumed.counts["stored"] + stored_before_restart >= store.count()
 
     # Nothing twice: no posting page was fetched again after the restart.
@@ -256,20 +253,20 @@ def test_two_monitors_sharing_redis_never_crawl_one_source_twice(
             "source": "iklan-jawatan", "outcome": "skipped_other_monitor"}) or 0.0
 
     skipped_before = skipped()
-    monitors, states = [], []
+    monitors = []
     for name in ("a", "b"):  # two machines: their own data folders, one store, one Redis
         settings = Settings(
             data_dir=tmp_path / name, store={"path": tmp_path / "store.db"},
             crawl={"jobdir": tmp_path / name / "jobs", "download_delay": 0,
                    "redis_url": redis_url},
-            monitor={"interval_override_seconds": 2, "metrics_port": None})
+            monitor={"name": name, "interval_override_seconds": 2, "metrics_port": None})
         sources = [s for s in load_sources(settings.sources_file, base_url=sites)
                    if s.name == "iklan-jawatan"]
         monitors.append(Monitor(settings, sources, SQLiteStore(settings.store.path)))
-        states.append(monitors[-1].state)
+    store = SQLiteStore(tmp_path / "store.db")
 
-    def finished() -> list[Any]:
-        return [run for state in states for run in state.recent_runs("iklan-jawatan", 20)
+    def finished() -> list[Any]:  # both monitors' crawls, from the store they share
+        return [run for run in store.recent_runs("iklan-jawatan", 20)
                 if run.outcome != "running"]
 
     for monitor in monitors:
@@ -280,6 +277,7 @@ def test_two_monitors_sharing_redis_never_crawl_one_source_twice(
         for monitor in monitors:
             monitor.stop()
     runs = sorted(finished(), key=lambda run: run.started_at)
+    assert {run.monitor for run in runs} <= {"a", "b"}
     for earlier, later in zip(runs, runs[1:], strict=False):
         assert later.started_at >= earlier.finished_at, (earlier, later)
     assert skipped() > skipped_before

@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawlers.stats import SourceStats
+from index.base import Run
 from index.sqlite import SQLiteStore
 from lurewatch.config import HealthThresholds, Settings
 from lurewatch.monitor.alerts import Alerter
@@ -173,7 +174,7 @@ def test_high_score_record_alerts_once_on_every_channel_without_the_ad_text(
     store = SQLiteStore(tmp_path / "store.db")
     ad = high_risk_ad(1)
     store.upsert([ad, high_risk_ad(2, country="TH"), high_risk_ad(3, risk_score=0.5)])
-    alerter = Alerter(settings, MonitorState.for_settings(settings), store)
+    alerter = Alerter(settings, store)
 
     raised = alerter.check_records()
     assert [a.subject_id for a in raised] == [ad.id]
@@ -212,8 +213,7 @@ def test_two_monitors_sharing_a_store_raise_and_send_each_alert_once(
     settings = alert_settings(tmp_path, None, http_receiver,
                               [{**HIGH_SCORE_MY, "channels": ["webhook"]}])
     SQLiteStore(tmp_path / "store.db").upsert([high_risk_ad(1), high_risk_ad(2)])
-    monitors = [Alerter(settings, MonitorState(tmp_path / f"monitor-{n}.db"),
-                        SQLiteStore(tmp_path / "store.db")) for n in range(2)]
+    monitors = [Alerter(settings, SQLiteStore(tmp_path / "store.db")) for _ in range(2)]
     assert len(monitors[0].check_records()) == 2
     assert monitors[1].check_records() == []
     assert monitors[1].deliver() == 2 and monitors[0].deliver() == 0
@@ -226,7 +226,7 @@ def test_rate_limited_alerts_wait_their_turn_and_failed_sends_are_retried(
                               [{**HIGH_SCORE_MY, "channels": ["webhook"]}], max_per_hour=2)
     store = SQLiteStore(tmp_path / "store.db")
     store.upsert([high_risk_ad(n) for n in range(3)])
-    alerter = Alerter(settings, MonitorState.for_settings(settings), store)
+    alerter = Alerter(settings, store)
     assert len(alerter.check_records()) == 3
 
     http_receiver.fail_with = 503
@@ -251,7 +251,7 @@ def test_campaign_growth_alerts_once_a_day(tmp_path: Path, http_receiver: HttpRe
                     for n in range(3)]
                  + [high_risk_ad(20 + n, campaign_id="camp-c", posted_at=old)
                     for n in range(9)])
-    alerter = Alerter(settings, MonitorState.for_settings(settings), store)
+    alerter = Alerter(settings, store)
     [alert] = alerter.check_records()
     assert alert.subject_id == "camp-a" and alert.details["added_last_24h"] == 4
     assert alert.link == "https://review.example.org/campaigns/camp-a"
@@ -265,20 +265,19 @@ def test_a_rule_naming_an_unset_channel_is_a_config_error(tmp_path: Path) -> Non
 
     settings = alert_settings(tmp_path, None, None, [{**HIGH_SCORE_MY, "channels": ["email"]}])
     with pytest.raises(ConfigError, match="channel email is not configured"):
-        Alerter(settings, MonitorState.for_settings(settings), SQLiteStore(tmp_path / "s.db"))
+        Alerter(settings, SQLiteStore(tmp_path / "s.db"))
 
 
 def test_an_unhealthy_streak_alerts_once_and_a_new_streak_again(tmp_path: Path) -> None:
     from lurewatch.config import AlertRule
     from lurewatch.monitor.alerts import unhealthy_source_alert
-    from lurewatch.monitor.state import Run
 
     rule = AlertRule(name="broken", kind="source_unhealthy", unhealthy_runs=2)
     settings = Settings(data_dir=tmp_path)
 
     def runs(*healths: str) -> list[Run]:  # oldest first in, newest first out
-        return [Run(id=n, source="board", started_at=NOW + timedelta(minutes=n),
-                    finished_at=NOW + timedelta(minutes=n),
+        return [Run(id=str(n), source="board", monitor="monitor-a",
+                    started_at=NOW + timedelta(minutes=n), finished_at=NOW + timedelta(minutes=n),
                     outcome="interrupted" if h == "interrupted" else "ok",
                     counts={}, health="unknown" if h == "interrupted" else h,  # type: ignore[arg-type]
                     problems=["no pages fetched"], error=None)
@@ -304,19 +303,57 @@ def test_status_shows_last_run_counts_health_and_next_run(tmp_path: Path) -> Non
     from lurewatch.monitor.status import status_rows, status_table
 
     settings = Settings(data_dir=tmp_path)
-    state = MonitorState.for_settings(settings)
-    run_id = state.start_run("iklan-jawatan")
-    state.finish_run(run_id, outcome="ok", health="unhealthy",
-                     counts=crawled(pages_fetched=1).to_dict(),
+    store = SQLiteStore(settings.store.path)
+    store.finish_run(store.start_run("iklan-jawatan", "monitor-a"), outcome="ok",
+                     health="healthy", counts=USUAL.to_dict(), problems=[])
+    # The latest crawl was another machine's monitor: this machine shows it all the same.
+    store.finish_run(store.start_run("iklan-jawatan", "monitor-b"), outcome="ok",
+                     health="unhealthy", counts=crawled(pages_fetched=1).to_dict(),
                      problems=["1 pages fetched but no records found (layout changed?)"])
-    state.set_next_run("iklan-jawatan", datetime.now(UTC) + timedelta(minutes=30))
+    MonitorState.for_settings(settings).set_next_run(
+        "iklan-jawatan", datetime.now(UTC) + timedelta(minutes=30))
 
-    rows = {row["source"]: row for row in json.loads(json.dumps(status_rows(settings)))}
+    rows = {row["source"]: row for row in json.loads(json.dumps(status_rows(settings, store)))}
     assert rows["kerjahub"]["last_run"] is None and rows["kerjahub"]["health"] == "unknown"
     broken = rows["iklan-jawatan"]
+    assert broken["last_run"]["monitor"] == "monitor-b"
     assert (broken["health"], broken["counts"]["pages_fetched"]) == ("unhealthy", 1)
     assert broken["schedule"] == "every 60 min" and broken["next_run"]
     console = Console(record=True, width=200)
     console.print(status_table(list(rows.values())))
     table = console.export_text()
     assert "iklan-jawatan" in table and "layout changed?" in table and "in 30 min" in table
+
+
+def test_runs_in_an_older_monitor_database_move_into_the_store_once(tmp_path: Path) -> None:
+    """Before runs lived in the store, each monitor kept them in its monitor.db: the first
+    start after the upgrade copies them over and drops them there, losing no history."""
+    import sqlite3
+
+    old = tmp_path / "monitor.db"
+    with sqlite3.connect(old) as db:  # the runs table as the older monitor created it
+        db.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT"
+                   " NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, outcome TEXT NOT"
+                   " NULL, counts TEXT NOT NULL DEFAULT '{}', health TEXT NOT NULL DEFAULT"
+                   " 'unknown', problems TEXT NOT NULL DEFAULT '[]', error TEXT)")
+        db.executemany("INSERT INTO runs (source, started_at, finished_at, outcome, counts,"
+                       " health, problems) VALUES (?, ?, ?, 'ok', ?, ?, ?)", [
+                           ("board", (NOW + timedelta(hours=n)).isoformat(),
+                            (NOW + timedelta(hours=n, minutes=3)).isoformat(),
+                            json.dumps(USUAL.to_dict()), health, json.dumps(problems))
+                           for n, (health, problems) in enumerate(
+                               [("healthy", []), ("unhealthy", ["no pages fetched"])])])
+    store = SQLiteStore(tmp_path / "store.db")
+    newer = store.start_run("board", "monitor-b")  # another monitor already uses the store
+    state = MonitorState(old)
+
+    assert state.move_runs_to(store, "monitor-a") == 2
+    assert state.move_runs_to(store, "monitor-a") == 0  # the old table is gone
+    with sqlite3.connect(old) as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'runs'").fetchall() == []
+    runs = store.recent_runs("board", 10)
+    assert [(r.monitor, r.health) for r in runs] == [
+        ("monitor-b", "unknown"), ("monitor-a", "unhealthy"), ("monitor-a", "healthy")]
+    assert runs[0].id == newer and runs[1].problems == ["no pages fetched"]
+    assert runs[2].started_at == NOW and runs[2].counts == USUAL.to_dict()
+    assert store.last_finished_at("board") == NOW + timedelta(hours=1, minutes=3)

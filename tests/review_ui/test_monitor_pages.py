@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from crawlers.stats import SourceStats
-from index.base import NewAlert
-from lurewatch.monitor.state import MonitorState
+from index.base import Health, NewAlert, Store
 from tests.review_ui.conftest import Env
 from tests.review_ui.seed import XSS_TITLE, records
 
@@ -39,20 +38,20 @@ def test_campaign_page_lists_its_records_with_links_size_dates_and_timeline(
     assert client.get("/campaigns/no-such-campaign").status_code == 404
 
 
-def finished_run(state: MonitorState, source: str, health: str, problems: list[str],
-                 **counts: int) -> None:
-    run_id = state.start_run(source)
-    state.finish_run(run_id, outcome="ok", health=health,  # type: ignore[arg-type]
+def finished_run(store: Store, source: str, monitor: str, health: Health,
+                 problems: list[str], **counts: int) -> None:
+    run_id = store.start_run(source, monitor)
+    store.finish_run(run_id, outcome="ok", health=health,
                      counts=SourceStats(source=source, **counts).to_dict(), problems=problems)
 
 
 def test_source_pages_show_runs_counts_health_and_records_per_run(env: Env) -> None:
-    state = MonitorState.for_settings(env.settings)
-    finished_run(state, "kerjahub", "healthy", [], pages_fetched=12, records_extracted=30,
-                 new=30, stored=30)
-    finished_run(state, "kerjahub", "healthy", [], pages_fetched=12, records_extracted=4,
-                 new=4, already_seen=26, stored=4)
-    finished_run(state, "kerjahub", "unhealthy",
+    # Two monitor processes on other machines crawled the source; the pages read the store.
+    finished_run(env.store, "kerjahub", "monitor-a", "healthy", [], pages_fetched=12,
+                 records_extracted=30, new=30, stored=30)
+    finished_run(env.store, "kerjahub", "monitor-b", "healthy", [], pages_fetched=12,
+                 records_extracted=4, new=4, already_seen=26, stored=4)
+    finished_run(env.store, "kerjahub", "monitor-a", "unhealthy",
                  ["12 pages fetched but no records found <script>x()</script>"],
                  pages_fetched=12)
     client = env.client("ivan")
@@ -71,6 +70,7 @@ def test_source_pages_show_runs_counts_health_and_records_per_run(env: Env) -> N
     assert html.index("health-unhealthy\">unhealthy</td>") < html.index("healthy</td>")
     assert "<script>x()" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
     assert html.count("<polyline") == 3  # records extracted, new, already seen
+    assert html.count("<td>monitor-a</td>") == 2 and html.count("<td>monitor-b</td>") == 1
     assert client.get("/sources/no-such-source").status_code == 404
     assert env.client().get("/sources/kerjahub").status_code == 303  # login first
 

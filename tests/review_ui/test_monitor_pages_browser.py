@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 
 from crawlers.stats import SourceStats
-from lurewatch.monitor.state import MonitorState
 from tests.review_ui.conftest import Env
 from tests.review_ui.seed import records
 from tests.review_ui.test_review_ui_browser import (  # noqa: F401 - fixtures
@@ -29,15 +28,15 @@ def test_campaign_and_source_pages(live: tuple[Env, str], session) -> None:  # t
     env.store.upsert([ad.model_copy(update={"campaign_id": "camp-browser", "posted_at":
                                             ad.posted_at + timedelta(days=3 * n)})
                       for n, ad in enumerate([*records()[:4], hostile])])
-    state = MonitorState.for_settings(env.settings)
     for extracted, health in ((30, "healthy"), (28, "healthy"), (0, "unhealthy")):
-        run_id = state.start_run("kerjahub")
-        state.finish_run(run_id, outcome="ok", health=health,  # type: ignore[arg-type]
-                         counts=SourceStats(source="kerjahub", pages_fetched=12,
-                                            records_extracted=extracted,
-                                            new=extracted // 3).to_dict(),
-                         problems=[] if extracted else ["12 pages fetched but no records"
-                                                        " found <img src=x onerror=alert(1)>"])
+        run_id = env.store.start_run("kerjahub", "monitor-a")
+        env.store.finish_run(run_id, outcome="ok", health=health,  # type: ignore[arg-type]
+                             counts=SourceStats(source="kerjahub", pages_fetched=12,
+                                                records_extracted=extracted,
+                                                new=extracted // 3).to_dict(),
+                             problems=[] if extracted else [
+                                 "12 pages fetched but no records found"
+                                 " <img src=x onerror=alert(1)>"])
     page, watch = session("ana")
     page.goto("/campaigns/camp-browser")
     assert page.locator("#campaign-records li").count() == 5
