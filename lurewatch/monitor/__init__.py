@@ -1,6 +1,8 @@
 """Continuous monitoring: crawl schedules, source health, alerts and metrics.
 
-``lurewatch monitor`` runs :class:`lurewatch.monitor.scheduler.Monitor`; ``lurewatch
-status`` reads the monitor database (:mod:`lurewatch.monitor.state`); alerts are kept in
-the store (``Store.add_alert``), where the review application lists them.
+``lurewatch monitor`` runs :class:`lurewatch.monitor.scheduler.Monitor`. Crawl runs
+(``Store.start_run``) and alerts (``Store.add_alert``) are kept in the store, which every
+monitor process shares and the review application reads; ``lurewatch status`` shows the
+runs from there and the next runs from this machine's monitor database
+(:mod:`lurewatch.monitor.state`).
 """

@@ -80,7 +80,7 @@ class MonitorState:
                 return 0
             rows = db.execute("SELECT * FROM runs ORDER BY id").fetchall()
             runs = [Run(id=f"{monitor}-{row['id']}", source=row["source"], monitor=monitor,
-                        started_at=_time(row["started_at"]) or utcnow(),
+                        started_at=datetime.fromisoformat(row["started_at"]),
                         finished_at=_time(row["finished_at"]), outcome=row["outcome"],
                         counts=json.loads(row["counts"]), health=row["health"],
                         problems=json.loads(row["problems"]), error=row["error"])
