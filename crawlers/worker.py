@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
 from crawlers.extensions import prepare_jobdir
+from crawlers.resolver import resolver_settings
 from crawlers.settings import default_settings, scrapy_settings
 from crawlers.spiders import SPIDERS
 from lurewatch.config import Settings, Source
@@ -29,7 +30,7 @@ def run_job(job: dict[str, Any]) -> None:
     settings = Settings.model_validate(job["settings"])
     sources = [Source.model_validate(s) for s in job["sources"]]
     overrides: dict[str, Any] = job.get("overrides") or {}
-    process = CrawlerProcess(default_settings() | overrides)
+    process = CrawlerProcess(default_settings() | resolver_settings(sources) | overrides)
     for position, source in enumerate(sources):
         values = scrapy_settings(settings, source, sink_fd=job["sink_fd"], overrides=overrides)
         if values.get("JOBDIR") and prepare_jobdir(Path(values["JOBDIR"])):
