@@ -302,7 +302,7 @@ def test_status_shows_last_run_counts_health_and_next_run(tmp_path: Path) -> Non
 
     from lurewatch.monitor.status import status_rows, status_table
 
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, store={"path": tmp_path / "store.db"})
     store = SQLiteStore(settings.store.path)
     store.finish_run(store.start_run("iklan-jawatan", "monitor-a"), outcome="ok",
                      health="healthy", counts=USUAL.to_dict(), problems=[])
