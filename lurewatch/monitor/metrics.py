@@ -21,7 +21,7 @@ from prometheus_client import (
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 CRAWLS = Counter("lurewatch_crawls", "Crawls by source and outcome (ok, failed, interrupted,"
-                 " skipped_other_monitor, skipped_no_redis)",
+                 " skipped_other_monitor, skipped_no_redis, skipped_no_store)",
                  ["source", "outcome"], registry=REGISTRY)
 CRAWL_PAGES = Counter("lurewatch_crawl_pages", "Pages fetched by crawls", ["source"],
                       registry=REGISTRY)

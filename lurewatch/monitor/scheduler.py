@@ -45,7 +45,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from redis.lock import Lock
 
 from crawlers.stats import CrawlStats, SourceStats
-from index.base import SearchQuery, Store
+from index.base import SearchQuery, Store, StoreError
 from lurewatch.config import ConfigError, Settings, Source
 from lurewatch.monitor import metrics
 from lurewatch.monitor.alerts import Alerter
@@ -340,7 +340,14 @@ class Monitor:
         self._after_crawl(name)
 
     def _crawl_and_judge(self, source: Source) -> None:
-        run_id = self.store.start_run(source.name, self.settings.monitor.name)
+        try:
+            run_id = self.store.start_run(source.name, self.settings.monitor.name)
+        except StoreError as exc:
+            # A crawl now would only fill the spool, and its run could be neither kept nor
+            # judged: wait for the store, as for Redis, and try at the next due time.
+            log.warning("%s: store unavailable, crawl skipped: %s", source.name, exc)
+            metrics.CRAWLS.labels(source=source.name, outcome="skipped_no_store").inc()
+            return
         started = time.monotonic()
         try:
             counts = self.crawl(source, self.settings, self.store)

@@ -16,12 +16,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawlers.stats import SourceStats
-from index.base import Run
+from index.base import Run, Store
+from index.engines import open_engine_store
 from index.sqlite import SQLiteStore
-from lurewatch.config import HealthThresholds, Settings
+from index.testnode.fixtures import engine_settings
+from lurewatch.config import HealthThresholds, Settings, Source
+from lurewatch.monitor import metrics
 from lurewatch.monitor.alerts import Alerter
 from lurewatch.monitor.health import assess
-from lurewatch.monitor.scheduler import CrawlSlots, first_run_time
+from lurewatch.monitor.scheduler import CrawlSlots, Monitor, first_run_time
 from lurewatch.monitor.state import MonitorState
 from lurewatch.record import Ad, Indicator, Label, Span
 from tests.monitor.conftest import HttpReceiver, Mailbox
@@ -101,6 +104,26 @@ def test_after_downtime_an_overdue_source_runs_once_now() -> None:
     assert first_run_time(nightly, NOW - timedelta(days=2), NOW) == NOW
     assert first_run_time(nightly, NOW - timedelta(hours=2), NOW) == datetime(
         2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def test_a_store_that_is_down_skips_the_crawl_and_the_monitor_goes_on(tmp_path: Path) -> None:
+    """A search engine that does not answer (nothing listens on the discard port): the
+    crawl waits for it, as it waits for Redis, and is counted as skipped."""
+    source = Source(name="papan", kind="jsonld", start_urls=["https://example.org/jobs"])
+    crawls: list[str] = []
+
+    def crawl(source: Source, settings: Settings, store: Store) -> SourceStats:
+        crawls.append(source.name)
+        return SourceStats(source=source.name)
+
+    skipped = {"source": "papan", "outcome": "skipped_no_store"}
+    before = metrics.REGISTRY.get_sample_value("lurewatch_crawls_total", skipped) or 0
+    down = engine_settings("http://127.0.0.1:9", tmp_path, bulk_max_retries=0)
+    with open_engine_store(down) as store:
+        monitor = Monitor(Settings(data_dir=tmp_path), [source], store, crawl=crawl)
+        monitor.run_source("papan")
+    assert crawls == []
+    assert metrics.REGISTRY.get_sample_value("lurewatch_crawls_total", skipped) == before + 1
 
 
 def test_waiting_crawls_start_by_priority_and_give_up_on_shutdown() -> None:
