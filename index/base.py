@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,6 +31,7 @@ Interval = Literal["day", "week", "month"]
 SortOrder = Literal["score", "age", "newest", "relevance"]
 AlertSubject = Literal["record", "campaign", "source"]
 DeliveryStatus = Literal["pending", "sent", "failed"]
+MAX_CAMPAIGNS = 10_000  # campaigns one listing considers: the engines' bucket limit
 RunOutcome = Literal["running", "ok", "failed", "interrupted"]
 Health = Literal["healthy", "degraded", "unhealthy", "unknown"]
 ABANDONED_RUN_ERROR = "the monitor stopped before this crawl finished"
@@ -333,7 +334,18 @@ class Store(abc.ABC):
         covers the members that match ``filters``)."""
         from classifiers.campaigns import campaigns_by_stored_id
 
-        return campaigns_by_stored_id(self.scan(filters), min_size=min_size)[:limit]
+        sizes = self.campaign_sizes(filters, min_size)
+        if not sizes:
+            return []
+        # Ranking needs each campaign's summary, so its members are read; but only those
+        # of campaigns big enough, not every record (most are a campaign of their own).
+        members = self.scan(replace(filters, campaign_ids=tuple(sorted(sizes))))
+        return campaigns_by_stored_id(members, min_size=min_size)[:limit]
+
+    @abc.abstractmethod
+    def campaign_sizes(self, filters: SearchFilters, min_size: int) -> dict[str, int]:
+        """Each stored ``campaign_id`` with at least ``min_size`` records matching
+        ``filters``, and how many (at most ``MAX_CAMPAIGNS`` of the biggest)."""
 
     def campaign(self, campaign_id: str) -> RecordGroup | None:
         """One campaign: its members, sources, languages, first/last seen and score."""

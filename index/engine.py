@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from index.base import (
     ABANDONED_RUN_ERROR,
+    MAX_CAMPAIGNS,
     NO_FILTERS,
     Alert,
     ConflictError,
@@ -712,6 +713,15 @@ class EngineStore(Store, abc.ABC):
         facets = {name: {b["key"]: b["doc_count"] for b in aggs[f"facet_{name}"]["buckets"]}
                   for name in query.facets}
         return SearchResult(total=found["hits"]["total"]["value"], hits=hits, facets=facets)
+
+    def campaign_sizes(self, filters: SearchFilters, min_size: int) -> dict[str, int]:
+        self.ensure_index()
+        found = self.request(self.client.search, index=self.names.alias, body={
+            "size": 0, "query": bool_query(filters),
+            "aggs": {"campaigns": {"terms": {"field": "campaign_id", "size": MAX_CAMPAIGNS,
+                                             "min_doc_count": min_size}}}})
+        return {bucket["key"]: bucket["doc_count"]
+                for bucket in found["aggregations"]["campaigns"]["buckets"]}
 
     def trends(self, filters: SearchFilters, split_by: str,
                interval: Interval = "week") -> list[TrendBucket]:

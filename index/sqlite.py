@@ -22,6 +22,7 @@ from index.base import (
     FACET_FIELDS,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
+    MAX_CAMPAIGNS,
     NO_FILTERS,
     TREND_SPLITS,
     Alert,
@@ -71,6 +72,7 @@ CREATE INDEX IF NOT EXISTS records_label_score ON records(label, score);
 CREATE INDEX IF NOT EXISTS records_event_at ON records(event_at);
 CREATE INDEX IF NOT EXISTS records_review_state ON records(review_state);
 CREATE INDEX IF NOT EXISTS records_cluster ON records(cluster_id);
+CREATE INDEX IF NOT EXISTS records_campaign ON records(campaign_id);
 -- Counts, facets and the queue's ordering read only these columns: a covering index keeps
 -- them from walking the long JSON documents.
 CREATE INDEX IF NOT EXISTS records_filters
@@ -517,6 +519,14 @@ class SQLiteStore(Store):
         else:
             raise StoreError(f"unknown facet {name!r}; expected one of {', '.join(FACET_FIELDS)}")
         return {row["k"]: row["n"] for row in self._db.execute(sql, params)}
+
+    def campaign_sizes(self, filters: SearchFilters, min_size: int) -> dict[str, int]:
+        where, params = _where(filters, "")
+        rows = self._db.execute(
+            f"SELECT r.campaign_id AS id, count(*) AS n FROM records r WHERE {where}"
+            " AND r.campaign_id IS NOT NULL GROUP BY r.campaign_id HAVING n >= ?"
+            " ORDER BY n DESC, id LIMIT ?", [*params, min_size, MAX_CAMPAIGNS])
+        return {row["id"]: row["n"] for row in rows}
 
     def trends(self, filters: SearchFilters, split_by: str,
                interval: Interval = "week") -> list[TrendBucket]:

@@ -22,7 +22,7 @@ from classifiers.campaigns import (
 )
 from classifiers.cluster import NearDuplicateIndex
 from classifiers.templates import cluster_template
-from index.base import Store
+from index.base import SearchFilters, Store
 from index.sqlite import SQLiteStore
 from index.testnode.fixtures import opensearch_node, opensearch_store_factory  # noqa: F401
 from lurewatch.record import Ad, Contacts, Label, ReviewState
@@ -195,6 +195,13 @@ def test_rebuild_gives_every_record_its_cluster_and_campaign(store: Store,
     assert campaign is not None and campaign.size == 5 and campaign.score > 0
     assert campaign.sources == ["board_0", "board_1", "board_a"]
     assert [c.id for c in store.campaigns(min_size=2)] == [campaign_id]
+    assert store.campaign_sizes(SearchFilters(), 2) == {campaign_id: 5}
+    assert store.campaign_sizes(SearchFilters(), 1)["cmp-" + loner.id] == 1
+    board_0 = SearchFilters(sources=("board_0",))  # the sizes count matching members only
+    assert store.campaign_sizes(board_0, 1) == {campaign_id: 2}
+    assert store.campaign_sizes(board_0, 3) == {}
+    [only_board_0] = store.campaigns(board_0, min_size=2)
+    assert only_board_0.id == campaign_id and only_board_0.size == 2
     assert store.campaign("cmp-nothing") is None
     groups = store.contact_groups()
     assert [sorted(g.record_ids) for g in groups] == [sorted([reposts[0].id, linked.id,
