@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import Any
 
 import psutil
 import redis
@@ -45,7 +46,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from redis.lock import Lock
 
 from crawlers.stats import CrawlStats, SourceStats
-from index.base import SearchQuery, Store, StoreError
+from index.base import NotFoundError, SearchQuery, Store, StoreError
 from lurewatch.config import ConfigError, Settings, Source
 from lurewatch.monitor import metrics
 from lurewatch.monitor.alerts import Alerter
@@ -231,6 +232,10 @@ class Monitor:
         self.triggers = {name: trigger_for(s, settings) for name, s in self.sources.items()}
         self.stopping = threading.Event()
         self._alert_lock = threading.Lock()  # one thread at a time raises and sends alerts
+        # Finished crawls whose end the store has not taken yet (it was down): run id ->
+        # (source, Store.finish_run fields), written at the next alert check.
+        self._unrecorded_runs: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._runs_lock = threading.Lock()
         self.scheduler = BackgroundScheduler(
             timezone="UTC",
             # Every due source gets a thread, so waiting for a slot is ordered by priority.
@@ -277,6 +282,12 @@ class Monitor:
             log.info("asked the running crawls to stop; waiting for them to checkpoint")
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.record_finished_runs()
+        if self._unrecorded_runs:
+            log.error("the store is unavailable: %d finished crawl run(s) not recorded (%s); "
+                      "their records are kept, the runs read as interrupted after the next "
+                      "start", len(self._unrecorded_runs),
+                      ", ".join(source for source, _ in self._unrecorded_runs.values()))
         self.state.clear_schedule()
         log.info("monitor stopped")
 
@@ -337,7 +348,7 @@ class Monitor:
                     lease.release()
         finally:
             self.slots.release()
-        self._after_crawl(name)
+        self.check_alerts()
 
     def _crawl_and_judge(self, source: Source) -> None:
         try:
@@ -357,15 +368,16 @@ class Monitor:
                 # starting): what it stored is kept; the source is overdue at next start.
                 log.info("%s: crawl stopped by the shutdown (%s)", source.name, exc)
                 metrics.CRAWLS.labels(source=source.name, outcome="interrupted").inc()
-                self.store.finish_run(run_id, outcome="interrupted", counts={},
-                                      health="unknown", problems=[], error=str(exc)[:1000])
+                self._finish_run(run_id, source.name, outcome="interrupted", counts={},
+                                 health="unknown", problems=[], error=str(exc)[:1000])
                 return
             log.exception("%s: crawl failed", source.name)
             metrics.CRAWLS.labels(source=source.name, outcome="failed").inc()
             metrics.SOURCE_HEALTH.labels(source=source.name).set(0)
-            self.store.finish_run(run_id, outcome="failed", counts={}, health="unhealthy",
-                                  problems=[f"crawl failed: {type(exc).__name__}: {exc}"[:300]],
-                                  error=str(exc)[:1000])
+            self._finish_run(run_id, source.name, outcome="failed", counts={},
+                             health="unhealthy",
+                             problems=[f"crawl failed: {type(exc).__name__}: {exc}"[:300]],
+                             error=str(exc)[:1000])
             return
         if not counts.duration:
             counts = replace(counts, duration=time.monotonic() - started)
@@ -376,17 +388,23 @@ class Monitor:
             # Cut short on purpose: its pending requests wait in the JOBDIR, and the source
             # is overdue at the next start. A partial crawl says nothing about health.
             metrics.CRAWLS.labels(source=source.name, outcome="interrupted").inc()
-            self.store.finish_run(run_id, outcome="interrupted", counts=counts.to_dict(),
-                                  health="unknown", problems=[])
+            self._finish_run(run_id, source.name, outcome="interrupted",
+                             counts=counts.to_dict(), health="unknown", problems=[])
             log.info("%s: crawl stopped early, %d records stored", source.name, counts.stored)
             return
         limits = self.settings.monitor.health
-        history = [SourceStats.from_dict(run.counts)
-                   for run in self.store.recent_runs(source.name, limits.history_runs + 1)
-                   if run.id != run_id and run.outcome == "ok"][: limits.history_runs]
+        problems: list[str] = []
+        try:
+            history = [SourceStats.from_dict(run.counts)
+                       for run in self.store.recent_runs(source.name, limits.history_runs + 1)
+                       if run.id != run_id and run.outcome == "ok"][: limits.history_runs]
+        except StoreError as exc:
+            log.warning("%s: store unavailable, crawl judged without its history: %s",
+                        source.name, exc)
+            history, problems = [], ["not compared with earlier runs (store unavailable)"]
         report = assess(counts, history, limits)
-        self.store.finish_run(run_id, outcome="ok", counts=counts.to_dict(),
-                              health=report.health, problems=report.problems)
+        self._finish_run(run_id, source.name, outcome="ok", counts=counts.to_dict(),
+                         health=report.health, problems=report.problems + problems)
         self._count(source.name, counts, report.health)
         level = logging.INFO if report.health == "healthy" else logging.WARNING
         log.log(level, "%s: %d pages, %d records (%d new), %s%s", source.name,
@@ -404,15 +422,40 @@ class Monitor:
         metrics.STORE_WRITE_ERRORS.labels(source=name).inc(counts.store_failed)
         metrics.SOURCE_HEALTH.labels(source=name).set(metrics.HEALTH_VALUE.get(health, 0))
 
-    def _after_crawl(self, name: str) -> None:
-        with self._alert_lock:
-            self.alerter.check_source(name)
-        self.check_alerts()
+    def _finish_run(self, run_id: str, source: str, **fields: Any) -> None:
+        """Keep a crawl's end to be recorded by the next :meth:`check_alerts`."""
+        with self._runs_lock:
+            self._unrecorded_runs[run_id] = (source, fields)
+
+    def record_finished_runs(self) -> list[str]:
+        """Write the ends of finished crawls into the store; returns the sources whose runs
+        were written. While the store is down they wait here, so a crawl that outlived the
+        store is still recorded (and judged by the source rules) once it is back."""
+        recorded = []
+        with self._runs_lock:
+            for run_id, (source, fields) in list(self._unrecorded_runs.items()):
+                try:
+                    self.store.finish_run(run_id, **fields)
+                except NotFoundError:
+                    log.warning("%s: run %s is no longer in the store; its end is dropped",
+                                source, run_id)
+                except StoreError as exc:
+                    log.warning("store unavailable, %d finished crawl run(s) wait to be "
+                                "recorded: %s", len(self._unrecorded_runs), exc)
+                    break
+                else:
+                    recorded.append(source)
+                del self._unrecorded_runs[run_id]
+        return recorded
 
     def check_alerts(self) -> None:
-        """Run the record rules, deliver what is pending, refresh the store gauges."""
+        """Record finished runs and run the source rules on them, run the record rules,
+        deliver what is pending, refresh the store gauges."""
         try:
+            recorded = self.record_finished_runs()
             with self._alert_lock:
+                for source in dict.fromkeys(recorded):
+                    self.alerter.check_source(source)
                 self.alerter.check_records()
                 self.alerter.deliver()
             self._refresh_gauges()

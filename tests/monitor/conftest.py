@@ -1,8 +1,10 @@
 """Real local receivers for alerts: an SMTP server (aiosmtpd) and an HTTP server that
-takes webhook posts and plays the Telegram Bot API's ``sendMessage``."""
+takes webhook posts and plays the Telegram Bot API's ``sendMessage``; and a link to the
+live test node that a test can cut, to see the store go down under a running monitor."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -12,6 +14,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -85,3 +88,74 @@ def http_receiver() -> Iterator[HttpReceiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class Outage:
+    """A TCP link to a real service that can be cut: while cut, open connections are
+    dropped and new ones accepted and closed at once, so clients see the service gone;
+    restored, connections pass through again."""
+
+    def __init__(self, upstream_url: str) -> None:
+        parsed = urlsplit(upstream_url)
+        self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.is_up = threading.Event()
+        self.is_up.set()
+        self.closing = threading.Event()
+        self.open: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        self.acceptor = threading.Thread(target=self._accept, daemon=True)
+        self.acceptor.start()
+
+    def cut(self) -> None:
+        self.is_up.clear()
+        with self.lock:
+            for connection in self.open:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+                connection.close()
+            self.open.clear()
+
+    def restore(self) -> None:
+        self.is_up.set()
+
+    def close(self) -> None:
+        self.closing.set()
+        self.cut()
+        self.acceptor.join()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while not self.closing.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            if not self.is_up.is_set():
+                client.close()
+                continue
+            server = socket.create_connection(self.upstream)
+            with self.lock:
+                self.open.update((client, server))
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+@pytest.fixture
+def store_link(opensearch_node: Any) -> Iterator[Outage]:
+    """The live test node behind a link the test can cut and restore."""
+    link = Outage(opensearch_node.url)
+    try:
+        yield link
+    finally:
+        link.close()

@@ -27,7 +27,7 @@ from lurewatch.monitor.health import assess
 from lurewatch.monitor.scheduler import CrawlSlots, Monitor, first_run_time
 from lurewatch.monitor.state import MonitorState
 from lurewatch.record import Ad, Indicator, Label, Span
-from tests.monitor.conftest import HttpReceiver, Mailbox
+from tests.monitor.conftest import HttpReceiver, Mailbox, Outage
 
 LIMITS = HealthThresholds()
 
@@ -124,6 +124,33 @@ def test_a_store_that_is_down_skips_the_crawl_and_the_monitor_goes_on(tmp_path: 
         monitor.run_source("papan")
     assert crawls == []
     assert metrics.REGISTRY.get_sample_value("lurewatch_crawls_total", skipped) == before + 1
+
+
+@pytest.mark.opensearch
+def test_a_crawl_that_outlives_the_store_is_recorded_when_the_store_is_back(
+        tmp_path: Path, store_link: Outage) -> None:
+    """The search engine goes down while a crawl runs: the crawl's end waits in the
+    monitor and is written, judged, at the next alert check once the engine answers."""
+    source = Source(name="papan", kind="jsonld", start_urls=["https://example.org/jobs"])
+
+    def crawl(source: Source, settings: Settings, store: Store) -> SourceStats:
+        store_link.cut()
+        return USUAL
+
+    settings = engine_settings(store_link.url, tmp_path, bulk_max_retries=0)
+    with open_engine_store(settings) as store:
+        monitor = Monitor(Settings(data_dir=tmp_path), [source], store, crawl=crawl)
+        monitor.run_source("papan")
+        store_link.restore()
+        assert [run.outcome for run in store.recent_runs("papan", 5)] == ["running"]
+
+        monitor.check_alerts()
+        runs = store.recent_runs("papan", 5)
+        assert [(run.outcome, run.health) for run in runs] == [("ok", "healthy")]
+        assert runs[0].counts["records_extracted"] == USUAL.records_extracted
+        assert runs[0].problems == ["not compared with earlier runs (store unavailable)"]
+        monitor.check_alerts()  # written once: nothing waits any more
+        assert len(store.recent_runs("papan", 5)) == 1
 
 
 def test_waiting_crawls_start_by_priority_and_give_up_on_shutdown() -> None:
