@@ -1,10 +1,13 @@
-"""Shared test helpers: realistic records in the region's languages."""
+"""Shared test helpers: realistic records in the region's languages, and the live
+OpenSearch test node's fixtures, declared here so one node serves the whole session."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["index.testnode.fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"

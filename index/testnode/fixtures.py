@@ -1,4 +1,4 @@
-"""Pytest fixtures for the live test node; ``tests/index/conftest.py`` imports them.
+"""Pytest fixtures for the live test node; the root ``tests/conftest.py`` loads them as a plugin.
 
 ``opensearch_node`` starts one real single-node OpenSearch for the whole session (only
 when an ``opensearch`` test asks for it) and stops it at the end. Each store made by

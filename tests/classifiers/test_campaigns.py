@@ -24,7 +24,6 @@ from classifiers.cluster import NearDuplicateIndex
 from classifiers.templates import cluster_template
 from index.base import SearchFilters, Store
 from index.sqlite import SQLiteStore
-from index.testnode.fixtures import opensearch_node, opensearch_store_factory  # noqa: F401
 from lurewatch.record import Ad, Contacts, Label, ReviewState
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

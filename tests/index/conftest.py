@@ -14,7 +14,6 @@ import pytest
 
 from index.base import Store
 from index.sqlite import SQLiteStore
-from index.testnode.fixtures import opensearch_node, opensearch_store_factory  # noqa: F401
 
 STORE_BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

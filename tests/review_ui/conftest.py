@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from index.base import Store
 from index.sqlite import SQLiteStore
-from index.testnode.fixtures import opensearch_node  # noqa: F401  (used by any_env)
 from lurewatch.config import Settings
 from review_ui.access import Role
 from review_ui.appdb import ReviewDB
