@@ -32,6 +32,9 @@ SortOrder = Literal["score", "age", "newest", "relevance"]
 AlertSubject = Literal["record", "campaign", "source"]
 DeliveryStatus = Literal["pending", "sent", "failed"]
 MAX_CAMPAIGNS = 10_000  # campaigns one listing considers: the engines' bucket limit
+# Hits a listing can page through (offset + size), on every store: the engines' default
+# index.max_result_window, past which they refuse a page.
+MAX_RESULT_WINDOW = 10_000
 RunOutcome = Literal["running", "ok", "failed", "interrupted"]
 Health = Literal["healthy", "degraded", "unhealthy", "unknown"]
 ABANDONED_RUN_ERROR = "the monitor stopped before this crawl finished"
@@ -57,6 +60,17 @@ class ConflictError(StoreError):
 
 class NotFoundError(StoreError):
     """No record has that id."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store does not answer now (down, overloaded, timed out): try again later."""
+
+
+def check_result_window(offset: int, size: int) -> None:
+    """Refuse a page outside the first :data:`MAX_RESULT_WINDOW` hits, on every store alike."""
+    if offset < 0 or size < 0 or offset + size > MAX_RESULT_WINDOW:
+        raise ValueError(f"only the first {MAX_RESULT_WINDOW:,} results can be paged through "
+                         f"(asked for {offset:,} to {offset + size:,}); narrow the search")
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,9 @@ class SearchQuery:
     offset: int = 0
     facets: tuple[str, ...] = FACET_FIELDS
     highlight: bool = True
+
+    def __post_init__(self) -> None:
+        check_result_window(self.offset, self.size)
 
 
 @dataclass
@@ -249,7 +266,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def alerts(self, limit: int = 100, offset: int = 0) -> list[Alert]:
-        """Alerts kept, newest first."""
+        """Alerts kept, newest first, within the first :data:`MAX_RESULT_WINDOW` (a
+        ``ValueError`` past it)."""
 
     @abc.abstractmethod
     def pending_deliveries(self, channel: str, limit: int) -> list[PendingDelivery]:

@@ -40,8 +40,10 @@ from index.base import (
     SearchResult,
     Store,
     StoreError,
+    StoreUnavailableError,
     TrendBucket,
     UpsertResult,
+    check_result_window,
     timestamp_ns,
 )
 from index.mapping import (
@@ -68,7 +70,7 @@ _CONFLICT_ATTEMPTS = 3
 REQUEST_TIMEOUT_S = 30
 
 
-class EngineUnavailableError(StoreError):
+class EngineUnavailableError(StoreUnavailableError):
     """The engine is down, overloaded (429) or timed out: try again later."""
 
 
@@ -512,6 +514,7 @@ class EngineStore(Store, abc.ABC):
             body["search_after"] = hits[-1]["sort"]
 
     def alerts(self, limit: int = 100, offset: int = 0) -> list[Alert]:
+        check_result_window(offset, limit)
         self.ensure_index()
         found = self.request(self.client.search, index=self.names.alerts, body={
             "query": {"match_all": {}}, "from": offset, "size": limit,

@@ -44,6 +44,7 @@ from index.base import (
     StoreError,
     TrendBucket,
     UpsertResult,
+    check_result_window,
     timestamp_ns,
 )
 from lurewatch.record import Ad, Decision, Indicator, normalise_employer
@@ -327,6 +328,7 @@ class SQLiteStore(Store):
         return {row[0] for row in rows}
 
     def alerts(self, limit: int = 100, offset: int = 0) -> list[Alert]:
+        check_result_window(offset, limit)
         return self._alerts("", (), limit=limit, offset=offset)
 
     def _alerts(self, where: str, params: tuple[Any, ...], *, limit: int,

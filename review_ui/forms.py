@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 
 from starlette.datastructures import QueryParams
 
-from index.base import SearchFilters
+from index.base import MAX_RESULT_WINDOW, SearchFilters
 from review_ui.services.triage import QueueFilters
 
 
@@ -44,11 +44,14 @@ class Parsed:
             return None
         return datetime.combine(parsed, time.max if end else time.min, tzinfo=UTC)
 
-    def page(self, params: QueryParams) -> int:
+    def page(self, params: QueryParams, page_size: int) -> int:
         raw = params.get("page", "1")
-        if raw.isdigit() and 1 <= int(raw) <= 10_000:
+        last = MAX_RESULT_WINDOW // page_size
+        if raw.isdigit() and 1 <= int(raw) <= last:
             return int(raw)
-        self.errors.append(f"page: {raw!r} is not a page number")
+        self.errors.append(f"page: {raw!r} is not a page number from 1 to {last} (only the "
+                           f"first {MAX_RESULT_WINDOW:,} results can be paged through; "
+                           "narrow the search)")
         return 1
 
     def choice(self, params: QueryParams, name: str, allowed: tuple[str, ...],

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from index.base import ConflictError, NotFoundError, Store
+from index.base import ConflictError, NotFoundError, Store, StoreUnavailableError
 from lurewatch.config import Settings
 from review_ui.appdb import ReviewDB
 from review_ui.deps import AppContext, CSRFError, Forbidden, LoginRequired, verify_csrf
@@ -105,6 +105,12 @@ def create_app(settings: Settings, store: Store, db: ReviewDB | None = None) -> 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> Response:
         return render(request, "error.html", 404, message=str(exc))
+
+    @app.exception_handler(StoreUnavailableError)
+    async def store_unavailable(request: Request, exc: StoreUnavailableError) -> Response:
+        return render(request, "error.html", 503, message=(
+            "The record store is not answering just now, so this page cannot be shown and "
+            "nothing was changed. Try again in a minute; if it goes on, tell an admin."))
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:

@@ -3,9 +3,12 @@ who reads records."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from index.base import MAX_RESULT_WINDOW
 from review_ui.deps import Reader, StoreDep
 from review_ui.templating import render
 
@@ -14,7 +17,11 @@ ALERTS_PAGE = 100
 
 
 @router.get("/alerts")
-def alerts(request: Request, user: Reader, store: StoreDep, offset: int = 0) -> Response:
-    shown = store.alerts(limit=ALERTS_PAGE, offset=max(offset, 0))
+def alerts(request: Request, user: Reader, store: StoreDep,
+           offset: Annotated[int, Query(ge=0, le=MAX_RESULT_WINDOW - ALERTS_PAGE)] = 0,
+           ) -> Response:
+    shown = store.alerts(limit=ALERTS_PAGE, offset=offset)
+    older = offset + ALERTS_PAGE
     return render(request, "alerts.html", page_title="Alerts", alerts=shown,
-                  older=offset + ALERTS_PAGE if len(shown) == ALERTS_PAGE else None)
+                  older=older if len(shown) == ALERTS_PAGE
+                  and older + ALERTS_PAGE <= MAX_RESULT_WINDOW else None)

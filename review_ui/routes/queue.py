@@ -22,7 +22,7 @@ PAGE_SIZE = 50
 def queue(request: Request, user: Triager, store: StoreDep, db: AppDB) -> Response:
     parsed = Parsed()
     filters = queue_filters(request.query_params, parsed)
-    page = parsed.page(request.query_params)
+    page = parsed.page(request.query_params, PAGE_SIZE)
     result = triage.queue_page(store, db, filters, size=PAGE_SIZE,
                                offset=(page - 1) * PAGE_SIZE)
     return render(request, "queue.html", page_title="Queue", result=result, filters=filters,

@@ -25,7 +25,7 @@ def search(request: Request, user: Reader, store: StoreDep, db: AppDB,
     parsed = Parsed()
     filters = search_filters(params, parsed)
     sort = parsed.choice(params, "sort", SORTS, "relevance")
-    page = parsed.page(params)
+    page = parsed.page(params, PAGE_SIZE)
     text = params.get("q", "").strip()[:500]
     facets_key = ("search", text, filters)
     cached = cache.get(facets_key)

@@ -505,11 +505,46 @@ def test_search_filters_facets_and_bad_input(env: Env) -> None:
     bad = ivan.get("/search", params={"score_min": "high", "from": "yesterday", "page": "x"})
     assert bad.status_code == 200
     for message in ("score_min: 'high' is not a number", "from: 'yesterday' is not a date",
-                    "page: 'x' is not a page number"):
+                    "page: 'x' is not a page number from 1 to 400"):
         assert message.replace("'", "&#39;") in bad.text
     # hostile text in the highlight fragment stays text
     xss = ivan.get("/search", params={"q": "window"}).text
     assert "<script>window" not in xss and "<mark>window</mark>" in xss
+
+
+def test_paging_stops_at_the_result_window_on_every_store(any_env: Env) -> None:
+    """Past the first 10,000 results the engines refuse a page; every store stops there,
+    with a message instead of an error page."""
+    ivan = any_env.client("ivan")
+    last = ivan.get("/search", params={"page": "400"})  # 400 pages of 25: the last one
+    assert last.status_code == 200 and "is not a page number" not in last.text
+    beyond = ivan.get("/search", params={"page": "401"})
+    assert beyond.status_code == 200
+    assert "only the first 10,000 results can be paged through" in beyond.text
+    queue = any_env.client("ana").get("/queue", params={"page": "201"})  # pages of 50
+    assert queue.status_code == 200 and "from 1 to 200" in queue.text
+    assert ivan.get("/alerts", params={"offset": "9900"}).status_code == 200
+    assert ivan.get("/alerts", params={"offset": "9901"}).status_code == 400
+
+
+def test_a_store_that_is_down_gives_a_clear_page_and_changes_nothing(
+        tmp_path: Path) -> None:
+    """A search engine that does not answer (nothing listens on the discard port)."""
+    from index.engines import OpenSearchStore
+    from index.testnode.fixtures import engine_settings
+
+    down = OpenSearchStore.from_settings(
+        engine_settings("http://127.0.0.1:9", tmp_path, bulk_max_retries=0))
+    env = make_env(tmp_path, down)  # its records wait in the spool
+    ana = env.client("ana")
+    for path in ("/queue", "/search?q=gaji", f"/records/{MALAY.id}", "/trends", "/alerts"):
+        response = ana.get(path)
+        assert response.status_code == 503, path
+        assert "The record store is not answering just now" in response.text
+        assert "Traceback" not in response.text
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    assert down.spool is not None and len(down.spool) == len(records())
+    down.close()
 
 
 def test_pivot_on_a_shared_phone_with_timeline(any_env: Env) -> None:
