@@ -282,8 +282,13 @@ class Store(abc.ABC):
         claim never ended (the sender died) lapses after ``lease``."""
 
     @abc.abstractmethod
-    def deliveries_sent_since(self, channel: str, since: datetime) -> int:
-        """How many alerts went out on ``channel`` since ``since`` (the rate limit)."""
+    def release_delivery(self, alert_id: str, channel: str) -> None:
+        """End a claim without an attempt: the delivery is pending for anyone again."""
+
+    @abc.abstractmethod
+    def deliveries_spent_since(self, channel: str, since: datetime) -> int:
+        """How much of ``channel``'s rate limit is spent: alerts sent since ``since``, and
+        those claimed now (being sent by some monitor)."""
 
     @abc.abstractmethod
     def record_delivery(self, alert_id: str, channel: str, status: DeliveryStatus,

@@ -523,11 +523,15 @@ class EngineStore(Store, abc.ABC):
 
     @staticmethod
     def _delivery_query(channel: str, status: str, *, sent_since: datetime | None = None,
+                        claimed_at: datetime | None = None,
                         unclaimed_at: datetime | None = None) -> dict[str, Any]:
         filters: list[dict[str, Any]] = [{"term": {"deliveries.channel": channel}},
                                          {"term": {"deliveries.status": status}}]
         if sent_since is not None:
             filters.append({"range": {"deliveries.sent_at": {"gte": sent_since.isoformat()}}})
+        if claimed_at is not None:
+            filters.append({"range": {"deliveries.claimed_until": {
+                "gte": claimed_at.isoformat()}}})
         claimed: list[dict[str, Any]] = []
         if unclaimed_at is not None:
             claimed.append({"range": {"deliveries.claimed_until": {
@@ -548,10 +552,13 @@ class EngineStore(Store, abc.ABC):
             pending.append(PendingDelivery(_alert(hit["_source"]), channel, attempts))
         return pending
 
-    def deliveries_sent_since(self, channel: str, since: datetime) -> int:
+    def deliveries_spent_since(self, channel: str, since: datetime) -> int:
         self.ensure_index()
         found = self.request(self.client.count, index=self.names.alerts, body={
-            "query": self._delivery_query(channel, "sent", sent_since=since)})
+            "query": {"bool": {"should": [
+                self._delivery_query(channel, "sent", sent_since=since),
+                self._delivery_query(channel, "pending", claimed_at=datetime.now(UTC))],
+                "minimum_should_match": 1}}})
         return int(found["count"])
 
     def claim_delivery(self, alert_id: str, channel: str, lease: timedelta) -> bool:
@@ -573,12 +580,27 @@ class EngineStore(Store, abc.ABC):
 
     def record_delivery(self, alert_id: str, channel: str, status: DeliveryStatus,
                         error: str | None = None) -> None:
-        self.ensure_index()
-        for _attempt in range(_CONFLICT_ATTEMPTS):
-            found, delivery = self._delivery(alert_id, channel)
+        def attempted(delivery: dict[str, Any]) -> None:
             delivery.update(status=status, attempts=delivery["attempts"] + 1,
                             last_error=error, claimed_until=None,
                             sent_at=datetime.now(UTC).isoformat() if status == "sent" else None)
+
+        self._change_delivery(alert_id, channel, attempted)
+
+    def release_delivery(self, alert_id: str, channel: str) -> None:
+        def released(delivery: dict[str, Any]) -> None:
+            if delivery["status"] == "pending":
+                delivery["claimed_until"] = None
+
+        self._change_delivery(alert_id, channel, released)
+
+    def _change_delivery(self, alert_id: str, channel: str,
+                         change: Callable[[dict[str, Any]], None]) -> None:
+        """Apply ``change`` to the delivery over the version read, again on a conflict."""
+        self.ensure_index()
+        for _attempt in range(_CONFLICT_ATTEMPTS):
+            found, delivery = self._delivery(alert_id, channel)
+            change(delivery)
             try:
                 self._write_delivery(alert_id, found)
                 return

@@ -370,10 +370,19 @@ class SQLiteStore(Store):
                 (_iso(now + lease), channel, _iso(now), alert_id))
             return cursor.rowcount == 1
 
-    def deliveries_sent_since(self, channel: str, since: datetime) -> int:
+    def release_delivery(self, alert_id: str, channel: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE alert_deliveries SET claimed_until = NULL WHERE channel = ?"
+                       " AND status = 'pending'"
+                       " AND alert_seq = (SELECT seq FROM alerts WHERE key = ?)",
+                       (channel, alert_id))
+
+    def deliveries_spent_since(self, channel: str, since: datetime) -> int:
         return int(self._db.execute(
-            "SELECT count(*) FROM alert_deliveries WHERE channel = ? AND status = 'sent'"
-            " AND sent_at >= ?", (channel, _iso(since))).fetchone()[0])
+            "SELECT count(*) FROM alert_deliveries WHERE channel = ?"
+            " AND ((status = 'sent' AND sent_at >= ?)"
+            " OR (status = 'pending' AND claimed_until >= ?))",
+            (channel, _iso(since), _iso(datetime.now(UTC)))).fetchone()[0])
 
     def record_delivery(self, alert_id: str, channel: str, status: DeliveryStatus,
                         error: str | None = None) -> None:

@@ -290,17 +290,23 @@ class Alerter:
     def deliver(self) -> int:
         """Send what is pending, within each channel's hourly budget; returns how many
         went out. Each delivery is claimed in the store first, so monitors sharing the
-        store never send it twice. A failed send stays pending until ``max_attempts``."""
+        store never send it twice, and a claim counts against the budget, so together they
+        never send more than it. A failed send stays pending until ``max_attempts``."""
         config = self.settings.alerts
         sent = 0
         for name, channel in self.channels.items():
-            budget = config.max_per_hour - self.store.deliveries_sent_since(
-                name, utcnow() - timedelta(hours=1))
+            hour_ago = utcnow() - timedelta(hours=1)
+            budget = config.max_per_hour - self.store.deliveries_spent_since(name, hour_ago)
             if budget <= 0:
                 continue
             for pending in self.store.pending_deliveries(name, budget):
                 if not self.store.claim_delivery(pending.alert.id, name, DELIVERY_LEASE):
                     continue  # another monitor is sending this one
+                if self.store.deliveries_spent_since(name, hour_ago) > config.max_per_hour:
+                    # Other monitors spent the budget since it was read; with every claim
+                    # counted before its send, together they never go over it.
+                    self.store.release_delivery(pending.alert.id, name)
+                    break
                 try:
                     channel.send(pending.alert)
                 except Exception as exc:  # any failure of any channel: keep it and retry

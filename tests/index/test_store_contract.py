@@ -323,9 +323,9 @@ def test_alert_deliveries_pending_sent_failed_and_the_hourly_count(store: Store)
     assert [(p.alert.id, p.attempts) for p in store.pending_deliveries("email", 10)] == [
         ("r:record:1", 1), ("r:record:2", 0)]
     store.record_delivery("r:record:1", "email", "failed", error="connection refused")
-    assert store.deliveries_sent_since("email", since) == 1
-    assert store.deliveries_sent_since("webhook", since) == 0
-    assert store.deliveries_sent_since("email", datetime.now(UTC) + timedelta(minutes=1)) == 0
+    assert store.deliveries_spent_since("email", since) == 1
+    assert store.deliveries_spent_since("webhook", since) == 0
+    assert store.deliveries_spent_since("email", datetime.now(UTC) + timedelta(minutes=1)) == 0
     by_id = {a.id: a.deliveries for a in store.alerts()}
     assert by_id["r:record:0"] == {"email": "sent", "webhook": "pending"}
     assert by_id["r:record:1"] == {"email": "failed", "webhook": "pending"}
@@ -368,6 +368,23 @@ def test_alert_delivery_claim_is_held_until_recorded_or_the_lease_lapses(store: 
     assert store.claim_delivery("r:record:1", "email", timedelta(minutes=10))
     store.record_delivery("r:record:1", "email", "sent")
     assert not store.claim_delivery("r:record:1", "email", timedelta(minutes=10))
+
+
+def test_a_claimed_delivery_spends_the_budget_until_released(store: Store) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    store.add_alert(new_alert("r:record:1", "1"), ["webhook"])
+    store.add_alert(new_alert("r:record:2", "2"), ["webhook"])
+    assert store.deliveries_spent_since("webhook", since) == 0
+    assert store.claim_delivery("r:record:1", "webhook", timedelta(minutes=10))
+    assert store.deliveries_spent_since("webhook", since) == 1  # being sent: counted
+    store.release_delivery("r:record:1", "webhook")
+    assert store.deliveries_spent_since("webhook", since) == 0
+    assert [p.attempts for p in store.pending_deliveries("webhook", 10)] == [0, 0]
+    assert store.claim_delivery("r:record:1", "webhook", timedelta(seconds=-1))  # lapsed
+    assert store.deliveries_spent_since("webhook", since) == 0
+    store.record_delivery("r:record:2", "webhook", "sent")
+    store.release_delivery("r:record:2", "webhook")  # too late: it stays sent
+    assert store.deliveries_spent_since("webhook", since) == 1
 
 
 def test_alert_senders_racing_on_one_delivery_one_claims_it(store: Store) -> None:

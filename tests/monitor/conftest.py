@@ -8,6 +8,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -53,6 +54,7 @@ class HttpReceiver:
     base_url: str
     posts: list[tuple[str, dict[str, str], dict[str, Any]]] = field(default_factory=list)
     fail_with: int | None = None  # answer every post with this status while set
+    delay: float = 0.0  # seconds each post takes to answer (a slow receiver)
 
     def bodies(self, path: str) -> list[dict[str, Any]]:
         return [body for posted_path, _, body in self.posts if posted_path == path]
@@ -66,6 +68,7 @@ def http_receiver() -> Iterator[HttpReceiver]:
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
+            time.sleep(receiver.delay)
             status = receiver.fail_with or 200
             if status == 200:
                 receiver.posts.append((self.path, dict(self.headers), body))

@@ -270,6 +270,28 @@ def test_two_monitors_sharing_a_store_raise_and_send_each_alert_once(
     assert len(http_receiver.bodies("/hook")) == 2
 
 
+def test_two_monitors_sending_together_stay_within_the_hourly_budget(
+        tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    """The second monitor reads the budget while the first is sending (a slow receiver):
+    the first one's claims count against it, so together they send no more than it."""
+    settings = alert_settings(tmp_path, None, http_receiver,
+                              [{**HIGH_SCORE_MY, "channels": ["webhook"]}], max_per_hour=3)
+    SQLiteStore(tmp_path / "store.db").upsert([high_risk_ad(n) for n in range(6)])
+    monitors = [Alerter(settings, SQLiteStore(tmp_path / "store.db")) for _ in range(2)]
+    assert len(monitors[0].check_records()) == 6
+    http_receiver.delay = 0.3
+    sent: list[int] = []
+    first = threading.Thread(target=lambda: sent.append(monitors[0].deliver()))
+    first.start()
+    time.sleep(0.15)  # the first send is under way
+    sent.append(monitors[1].deliver())
+    first.join()
+    assert sum(sent) == 3 and len(http_receiver.bodies("/hook")) == 3
+    assert monitors[0].deliver() + monitors[1].deliver() == 0  # the hour's budget is spent
+    statuses = sorted(a.deliveries["webhook"] for a in monitors[0].store.alerts())
+    assert statuses == ["pending"] * 3 + ["sent"] * 3
+
+
 def test_rate_limited_alerts_wait_their_turn_and_failed_sends_are_retried(
         tmp_path: Path, http_receiver: HttpReceiver) -> None:
     settings = alert_settings(tmp_path, None, http_receiver,
