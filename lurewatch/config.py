@@ -122,8 +122,9 @@ class MonitorSettings(BaseModel):
 
     state_path: Path | None = None  # default: <data_dir>/monitor.db (the schedule)
     # Names this monitor's crawl runs in the store, which monitors share: at start it marks
-    # interrupted only the runs it left running. Give each process on one machine its own.
-    name: str = Field(default_factory=socket.gethostname, min_length=1)
+    # interrupted only the runs it left running. Default: the host name and an id kept in
+    # the monitor database, so every monitor's data folder is one monitor.
+    name: str | None = Field(default=None, min_length=1)
     default_interval_minutes: int = Field(default=60, ge=1)  # sources with no interval or cron
     interval_override_seconds: float | None = Field(default=None, gt=0)  # tests and demos
     max_concurrent_crawls: int = Field(default=1, ge=1)

@@ -225,6 +225,7 @@ class Monitor:
         self.store = store
         self.crawl = crawl
         self.state = state or MonitorState.for_settings(settings)
+        self.name = settings.monitor.name or self.state.monitor_name()
         self.alerter = alerter or Alerter(settings, store)
         self.slots = CrawlSlots(settings.monitor.max_concurrent_crawls)
         self.locks = (RedisCrawlLocks(settings.crawl.redis_url, settings.monitor.lock_ttl_seconds)
@@ -248,7 +249,7 @@ class Monitor:
     # --- lifecycle --------------------------------------------------------------------
 
     def start(self) -> None:
-        name = self.settings.monitor.name
+        name = self.name
         moved = self.state.move_runs_to(self.store, name)
         if moved:
             log.info("copied %d crawl runs from %s into the store", moved, self.state.path)
@@ -352,7 +353,7 @@ class Monitor:
 
     def _crawl_and_judge(self, source: Source) -> None:
         try:
-            run_id = self.store.start_run(source.name, self.settings.monitor.name)
+            run_id = self.store.start_run(source.name, self.name)
         except StoreError as exc:
             # A crawl now would only fill the spool, and its run could be neither kept nor
             # judged: wait for the store, as for Redis, and try at the next due time.

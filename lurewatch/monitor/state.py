@@ -1,4 +1,5 @@
-"""The monitor's own small SQLite database: when each source's next crawl is due.
+"""The monitor's own small SQLite database: when each source's next crawl is due, and
+the name this monitor gives its crawl runs.
 
 This is one monitor process's scheduling state, next to the store under ``data_dir``
 (``monitor.state_path``). Crawl runs and alerts are not here: they live in the store
@@ -11,6 +12,8 @@ mode, busy timeout).
 from __future__ import annotations
 
 import json
+import secrets
+import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +28,10 @@ CREATE TABLE IF NOT EXISTS schedule (
     source TEXT PRIMARY KEY,
     next_run_at TEXT,
     updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS identity (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
@@ -47,7 +54,7 @@ def state_path(settings: Settings) -> Path:
 
 
 class MonitorState:
-    """Each source's next scheduled crawl, in one SQLite file."""
+    """Each source's next scheduled crawl and the monitor's name, in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -69,6 +76,15 @@ class MonitorState:
             yield db
         finally:
             db.close()
+
+    def monitor_name(self) -> str:
+        """This monitor's name for its runs: made once (host name and a random id) and kept,
+        so a restart finds its own unfinished runs and another monitor on the same host,
+        with its own database, has another name."""
+        with self._connect() as db:
+            db.execute("INSERT OR IGNORE INTO identity (key, value) VALUES ('name', ?)",
+                       (f"{socket.gethostname()}-{secrets.token_hex(3)}",))
+            return str(db.execute("SELECT value FROM identity WHERE key = 'name'").fetchone()[0])
 
     def move_runs_to(self, store: Store, monitor: str) -> int:
         """Copy the crawl runs an older monitor kept in this file into ``store`` (as runs

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawlers.stats import SourceStats
-from index.base import Run, Store
+from index.base import ABANDONED_RUN_ERROR, Run, Store
 from index.engines import open_engine_store
 from index.sqlite import SQLiteStore
 from index.testnode.fixtures import engine_settings
@@ -429,3 +430,32 @@ def test_runs_in_an_older_monitor_database_move_into_the_store_once(tmp_path: Pa
     assert runs[0].id == newer and runs[1].problems == ["no pages fetched"]
     assert runs[2].started_at == NOW and runs[2].counts == USUAL.to_dict()
     assert store.last_finished_at("board") == NOW + timedelta(hours=1, minutes=3)
+
+
+def test_two_monitors_on_one_host_each_mark_only_their_own_runs_abandoned(
+        tmp_path: Path) -> None:
+    """Two monitors on one machine, each with its own data folder, one store: starting
+    one never marks the other's running crawl interrupted; restarting the first does."""
+    store = SQLiteStore(tmp_path / "store.db")
+    source = Source(name="papan", kind="jsonld", start_urls=["https://example.org/jobs"],
+                    interval_minutes=60)
+
+    def monitor(folder: str) -> Monitor:
+        return Monitor(Settings(data_dir=tmp_path / folder, monitor={"metrics_port": None}),
+                       [source], store, crawl=lambda *_: USUAL)
+
+    first, second = monitor("a"), monitor("b")
+    assert first.name != second.name
+    assert first.name.startswith(socket.gethostname())
+    assert monitor("a").name == first.name  # kept in its monitor database
+    alive = store.start_run("papan", first.name)  # the first monitor's crawl, under way
+
+    second.start()
+    second.stop()
+    assert {run.id: run.outcome for run in store.recent_runs("papan", 10)}[alive] == "running"
+
+    restarted = monitor("a")
+    restarted.start()
+    restarted.stop()
+    left = {run.id: run for run in store.recent_runs("papan", 10)}[alive]
+    assert (left.outcome, left.error) == ("interrupted", ABANDONED_RUN_ERROR)
