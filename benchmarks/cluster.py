@@ -8,6 +8,10 @@ ads with slots changed, 40% one-off ads, a third with a phone from a shared pool
   first and the last tenth, to show it does not fall as the index grows;
 * ``rebuild_seconds``: ``relink_store`` on a SQLite store holding the same records (what
   ``lurewatch cluster rebuild`` runs: scan, re-cluster, campaigns, write-back);
+* ``campaign_list_ms``: ``Store.campaigns()`` (the 50 riskiest campaigns, what
+  ``lurewatch campaigns list`` shows) on that store after the rebuild, median of 3, beside
+  ``campaign_list_reading_every_record_ms``, the same listing made from every record (how
+  it was made before ``Store.campaign_sizes``), and their ratio;
 * ``peak_rss_mb``: the process's peak resident memory at the end;
 * ``pairwise``: precision and recall on the labelled set ``classifiers/data/cluster_eval.jsonl``.
 
@@ -21,18 +25,21 @@ import itertools
 import json
 import random
 import resource
+import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
-from classifiers.campaigns import CampaignIndex, relink_store
+from classifiers.campaigns import CampaignIndex, campaigns_by_stored_id, relink_store
 from classifiers.cluster import NearDuplicateIndex, evaluate, load_eval_set
 from index.sqlite import SQLiteStore
 from lurewatch.record import Ad, Contacts, Label
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
 CITIES = ("Kuala Lumpur", "Johor Bahru", "Penang", "Ipoh", "Klang", "Kuching", "Bangkok",
           "Mae Sot", "Sihanoukville", "Phnom Penh", "Yangon", "Jakarta", "Manila")
 
@@ -99,6 +106,11 @@ def measure(records: int, workdir: Path) -> dict[str, object]:
             report = relink_store(store, clusters, campaigns)
             rebuild_seconds = time.perf_counter() - started
             rebuild_cpu_seconds = time.process_time() - cpu_start
+        listed, list_seconds = _median_of_3(store.campaigns)
+        from_every_record, every_record_seconds = _median_of_3(
+            lambda: campaigns_by_stored_id(store.scan(), min_size=2)[:50])
+        if [c.id for c in listed] != [c.id for c in from_every_record]:
+            raise SystemExit("the two campaign listings differ: the comparison is void")
 
     scores = evaluate()
     return {
@@ -109,12 +121,25 @@ def measure(records: int, workdir: Path) -> dict[str, object]:
         "add_per_cpu_second_last_tenth": round(tenth / cpu[-1], 1),
         "rebuild_seconds": round(rebuild_seconds, 1),
         "rebuild_cpu_seconds": round(rebuild_cpu_seconds, 1),
+        "campaign_list_ms": round(list_seconds * 1000, 1),
+        "campaign_list_reading_every_record_ms": round(every_record_seconds * 1000, 1),
+        "campaign_list_speedup": round(every_record_seconds / list_seconds, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "records": 10 * tenth,
         "clusters": report.clusters,
         "campaigns": report.campaigns,
         "eval_records": scores.records,
     }
+
+
+def _median_of_3(run: Callable[[], T]) -> tuple[T, float]:
+    """What ``run`` returns and the median of three timed calls, in seconds."""
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        result = run()
+        timings.append(time.perf_counter() - started)
+    return result, statistics.median(timings)
 
 
 def main() -> None:

@@ -703,15 +703,19 @@ class EngineStore(Store, abc.ABC):
 
     def mark_abandoned_runs(self, monitor: str) -> int:
         self.ensure_index()
-        abandoned = self._runs({"bool": {"filter": [{"term": {"monitor": monitor}},
-                                                    {"term": {"outcome": "running"}}]}},
-                               10_000)
-        now = datetime.now(UTC).isoformat()
-        for run in abandoned:
-            self.request(self.client.update, index=self.names.runs, id=run.id, refresh="true",
-                         body={"doc": {"outcome": "interrupted", "finished_at": now,
-                                       "error": ABANDONED_RUN_ERROR}})
-        return len(abandoned)
+        # One request however many runs were left; a run finished meanwhile is a version
+        # conflict, skipped ("proceed"), so its finish stands.
+        found = self.request(
+            self.client.update_by_query, index=self.names.runs, refresh=True,
+            conflicts="proceed", body={
+                "query": {"bool": {"filter": [{"term": {"monitor": monitor}},
+                                              {"term": {"outcome": "running"}}]}},
+                "script": {"lang": "painless", "params": {
+                    "finished_at": datetime.now(UTC).isoformat(), "error": ABANDONED_RUN_ERROR},
+                    "source": "ctx._source.outcome = 'interrupted';"
+                              " ctx._source.finished_at = params.finished_at;"
+                              " ctx._source.error = params.error"}})
+        return int(found["updated"])
 
     # -- reading -----------------------------------------------------------------------
 
