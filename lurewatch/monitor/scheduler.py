@@ -233,10 +233,7 @@ class Monitor:
         self.triggers = {name: trigger_for(s, settings) for name, s in self.sources.items()}
         self.stopping = threading.Event()
         self._alert_lock = threading.Lock()  # one thread at a time raises and sends alerts
-        # Finished crawls whose end the store has not taken yet (it was down): run id ->
-        # (source, Store.finish_run fields), written at the next alert check.
-        self._unrecorded_runs: dict[str, tuple[str, dict[str, Any]]] = {}
-        self._runs_lock = threading.Lock()
+        self._runs_lock = threading.Lock()  # one thread at a time writes kept run ends
         self.scheduler = BackgroundScheduler(
             timezone="UTC",
             # Every due source gets a thread, so waiting for a slot is ordered by priority.
@@ -250,6 +247,9 @@ class Monitor:
 
     def start(self) -> None:
         name = self.name
+        # Run ends the store missed before the last stop are written (and judged) first,
+        # or they would be taken for abandoned crawls below.
+        self.check_alerts()
         moved = self.state.move_runs_to(self.store, name)
         if moved:
             log.info("copied %d crawl runs from %s into the store", moved, self.state.path)
@@ -271,7 +271,7 @@ class Monitor:
             self.state.set_next_run(source.name, start)
         self.scheduler.add_job(self.check_alerts, IntervalTrigger(
             seconds=self.settings.monitor.alert_check_seconds), id="alerts",
-            name="alert rules and deliveries", next_run_time=now)
+            name="alert rules and deliveries")  # the first check ran above
         self.scheduler.start()
         log.info("monitoring %d sources", len(self.sources))
 
@@ -284,11 +284,11 @@ class Monitor:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.record_finished_runs()
-        if self._unrecorded_runs:
-            log.error("the store is unavailable: %d finished crawl run(s) not recorded (%s); "
-                      "their records are kept, the runs read as interrupted after the next "
-                      "start", len(self._unrecorded_runs),
-                      ", ".join(source for source, _ in self._unrecorded_runs.values()))
+        waiting = self.state.unrecorded_runs()
+        if waiting:
+            log.warning("the store is unavailable: %d finished crawl run(s) (%s) wait in %s "
+                        "and are recorded at the next start", len(waiting),
+                        ", ".join(source for _, source, _ in waiting), self.state.path)
         self.state.clear_schedule()
         log.info("monitor stopped")
 
@@ -424,17 +424,19 @@ class Monitor:
         metrics.SOURCE_HEALTH.labels(source=name).set(metrics.HEALTH_VALUE.get(health, 0))
 
     def _finish_run(self, run_id: str, source: str, **fields: Any) -> None:
-        """Keep a crawl's end to be recorded by the next :meth:`check_alerts`."""
-        with self._runs_lock:
-            self._unrecorded_runs[run_id] = (source, fields)
+        """Keep a crawl's end in the monitor database, to be written by the next
+        :meth:`record_finished_runs`."""
+        self.state.keep_unrecorded_run(run_id, source, fields)
 
     def record_finished_runs(self) -> list[str]:
-        """Write the ends of finished crawls into the store; returns the sources whose runs
-        were written. While the store is down they wait here, so a crawl that outlived the
-        store is still recorded (and judged by the source rules) once it is back."""
+        """Write the kept ends of finished crawls into the store; returns the sources whose
+        runs were written. While the store is down they wait in the monitor database, so a
+        crawl that outlived the store, even past a restart of the monitor, is still recorded
+        (and judged by the source rules) once the store is back."""
         recorded = []
         with self._runs_lock:
-            for run_id, (source, fields) in list(self._unrecorded_runs.items()):
+            waiting = self.state.unrecorded_runs()
+            for done, (run_id, source, fields) in enumerate(waiting):
                 try:
                     self.store.finish_run(run_id, **fields)
                 except NotFoundError:
@@ -442,11 +444,11 @@ class Monitor:
                                 source, run_id)
                 except StoreError as exc:
                     log.warning("store unavailable, %d finished crawl run(s) wait to be "
-                                "recorded: %s", len(self._unrecorded_runs), exc)
+                                "recorded: %s", len(waiting) - done, exc)
                     break
                 else:
                     recorded.append(source)
-                del self._unrecorded_runs[run_id]
+                self.state.forget_unrecorded_run(run_id)
         return recorded
 
     def check_alerts(self) -> None:

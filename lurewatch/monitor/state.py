@@ -1,5 +1,5 @@
-"""The monitor's own small SQLite database: when each source's next crawl is due, and
-the name this monitor gives its crawl runs.
+"""The monitor's own small SQLite database: when each source's next crawl is due, the
+name this monitor gives its crawl runs, and the ends of crawls the store has not taken yet.
 
 This is one monitor process's scheduling state, next to the store under ``data_dir``
 (``monitor.state_path``). Crawl runs and alerts are not here: they live in the store
@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from index.base import Run, Store
 from lurewatch.config import Settings
@@ -32,6 +33,11 @@ CREATE TABLE IF NOT EXISTS schedule (
 CREATE TABLE IF NOT EXISTS identity (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS unrecorded_runs (
+    run_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    fields TEXT NOT NULL
 );
 """
 
@@ -54,7 +60,8 @@ def state_path(settings: Settings) -> Path:
 
 
 class MonitorState:
-    """Each source's next scheduled crawl and the monitor's name, in one SQLite file."""
+    """Each source's next scheduled crawl, the monitor's name and the run ends waiting for
+    the store, in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -104,6 +111,26 @@ class MonitorState:
             copied = store.import_runs(runs)
             db.execute("DROP TABLE runs")
         return copied
+
+    # --- run ends the store has not taken yet ----------------------------------------
+
+    def keep_unrecorded_run(self, run_id: str, source: str, fields: dict[str, Any]) -> None:
+        """Keep the end of a finished crawl (``Store.finish_run``'s fields) until it is
+        written, so a store that is down, or a monitor stopped meanwhile, loses none."""
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO unrecorded_runs (run_id, source, fields)"
+                       " VALUES (?, ?, ?)", (run_id, source, json.dumps(fields)))
+
+    def unrecorded_runs(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(run id, source, fields) of each kept run end, oldest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT run_id, source, fields FROM unrecorded_runs"
+                              " ORDER BY rowid").fetchall()
+        return [(row["run_id"], row["source"], json.loads(row["fields"])) for row in rows]
+
+    def forget_unrecorded_run(self, run_id: str) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM unrecorded_runs WHERE run_id = ?", (run_id,))
 
     # --- schedule -----------------------------------------------------------------
 

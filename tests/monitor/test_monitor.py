@@ -154,6 +154,40 @@ def test_a_crawl_that_outlives_the_store_is_recorded_when_the_store_is_back(
         assert len(store.recent_runs("papan", 5)) == 1
 
 
+@pytest.mark.opensearch
+def test_a_run_end_the_store_missed_before_shutdown_is_recorded_at_the_next_start(
+        tmp_path: Path, store_link: Outage) -> None:
+    """The engine goes down mid-crawl and the monitor is stopped before it is back: the
+    run's end waits in the monitor database, and the next start records it as it was
+    (not as an abandoned crawl)."""
+    source = Source(name="papan", kind="jsonld", start_urls=["https://example.org/jobs"],
+                    interval_minutes=60)
+    crawls: list[str] = []
+
+    def crawl(source: Source, settings: Settings, store: Store) -> SourceStats:
+        crawls.append(source.name)
+        store_link.cut()
+        return USUAL
+
+    settings = Settings(data_dir=tmp_path, monitor={"metrics_port": None})
+    with open_engine_store(engine_settings(store_link.url, tmp_path,
+                                           bulk_max_retries=0)) as store:
+        stopped = Monitor(settings, [source], store, crawl=crawl)
+        stopped.run_source("papan")
+        stopped.stop()
+        store_link.restore()
+        assert [run.outcome for run in store.recent_runs("papan", 5)] == ["running"]
+
+        restarted = Monitor(settings, [source], store, crawl=crawl)
+        restarted.start()
+        restarted.stop()
+        [run] = store.recent_runs("papan", 5)
+        assert (run.outcome, run.health, run.error) == ("ok", "healthy", None)
+        assert run.counts["records_extracted"] == USUAL.records_extracted
+        assert crawls == ["papan"]  # just finished: not crawled again at the restart
+        assert MonitorState.for_settings(settings).unrecorded_runs() == []
+
+
 def test_waiting_crawls_start_by_priority_and_give_up_on_shutdown() -> None:
     slots = CrawlSlots(1)
     assert slots.acquire(priority=0)
