@@ -33,10 +33,10 @@ from rich.table import Table
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from index.base import SearchFilters, SearchQuery  # noqa: E402
 from index.engine import EngineStore, to_document  # noqa: E402
-from index.engines import OpenSearchStore  # noqa: E402
-from index.mapping import index_settings, mappings  # noqa: E402
+from index.engine.clients import OpenSearchStore  # noqa: E402
+from index.engine.mapping import index_settings, mappings  # noqa: E402
+from index.query import SearchFilters, SearchQuery  # noqa: E402
 from index.testnode.generate import generated_ads  # noqa: E402
 from index.testnode.node import RunnerNode  # noqa: E402
 from lurewatch.config import StoreSettings  # noqa: E402

@@ -12,11 +12,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from classifiers.campaigns import CampaignIndex, RecordGroup, relink_store
+from classifiers.campaigns import (
+    CampaignIndex,
+    RecordGroup,
+    relink_store,
+    stored_campaign,
+    stored_campaigns,
+)
 from classifiers.cluster import CLUSTER_INDEX_FILE, ClusterIndexError, NearDuplicateIndex
+from classifiers.templates import stored_cluster_template
 from index import open_store
-from lurewatch.cli import UserError, app, command
+from lurewatch.cli import app, command
 from lurewatch.config import load_settings
+from lurewatch.errors import UserError
 
 console = Console()
 cluster_app = typer.Typer(help="Near-duplicate clusters of ads.", no_args_is_help=True)
@@ -65,7 +73,7 @@ def template(cluster_id: Annotated[str, typer.Argument(help="A cluster id (nd-â€
     """A cluster's shared template and the values each slot took."""
     settings = load_settings()
     with open_store(settings.store) as store:
-        found = store.cluster_template(cluster_id)
+        found = stored_cluster_template(store, cluster_id)
     if found is None:
         raise UserError(f"no stored record is in cluster {cluster_id!r}")
     if as_json:
@@ -102,7 +110,7 @@ def list_campaigns(
     """Campaigns riskiest first (run ``lurewatch cluster rebuild`` to link new records)."""
     settings = load_settings()
     with open_store(settings.store) as store:
-        groups = store.campaigns(min_size=min_size, limit=limit)
+        groups = stored_campaigns(store, min_size=min_size, limit=limit)
     if as_json:
         _print_json([group.to_dict() for group in groups])
     else:
@@ -115,7 +123,7 @@ def show_campaign(campaign_id: Annotated[str, typer.Argument(help="A campaign id
     """One campaign with its members, shared contacts and score parts."""
     settings = load_settings()
     with open_store(settings.store) as store:
-        group = store.campaign(campaign_id)
+        group = stored_campaign(store, campaign_id)
     if group is None:
         raise UserError(f"no stored record is in campaign {campaign_id!r}")
     if as_json:

@@ -30,15 +30,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import tldextract
 
 from classifiers.cluster import NearDuplicateIndex, seen_at
+from index.base import Store
+from index.query import NO_FILTERS, SearchFilters
 from lurewatch.record import Ad, ReviewState, normalise_employer
-
-if TYPE_CHECKING:
-    from index.base import Store
 
 CAMPAIGN_PREFIX = "cmp-"
 # URLs on these hosts name a platform, not a recruiter: sharing one links nothing.
@@ -250,6 +248,32 @@ def campaigns_by_stored_id(ads: Iterable[Ad], min_size: int = 1) -> list[RecordG
             group.id = campaign_id  # the stored id is the one links and pages use
             groups.append(group)
     return sorted(groups, key=lambda g: (-g.score, -g.size, g.id))
+
+
+def contact_groups(store: Store, filters: SearchFilters = NO_FILTERS,
+                   min_size: int = 2) -> list[RecordGroup]:
+    """Stored records (among those matching) linked by a shared phone, messaging handle,
+    e-mail, URL domain or employer, as connected groups, riskiest first."""
+    return link_groups(store.scan(filters), by_cluster=False, min_size=min_size)
+
+
+def stored_campaigns(store: Store, filters: SearchFilters = NO_FILTERS, min_size: int = 2,
+                     limit: int = 50) -> list[RecordGroup]:
+    """Campaigns by the records' stored ``campaign_id``, riskiest first (each summary
+    covers the members that match ``filters``)."""
+    sizes = store.campaign_sizes(filters, min_size)
+    if not sizes:
+        return []
+    # Ranking needs each campaign's summary, so its members are read; but only those of
+    # campaigns big enough, not every record (most are a campaign of their own).
+    members = store.scan(replace(filters, campaign_ids=tuple(sorted(sizes))))
+    return campaigns_by_stored_id(members, min_size=min_size)[:limit]
+
+
+def stored_campaign(store: Store, campaign_id: str) -> RecordGroup | None:
+    """One stored campaign: its members, sources, languages, first/last seen and score."""
+    return summarise(store.scan(SearchFilters(campaign_ids=(campaign_id,))),
+                     group_id=campaign_id)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from difflib import SequenceMatcher
 import regex
 
 from classifiers.cluster import ad_text, fold_text
+from index.base import Store
 from lurewatch.record import Ad
 
 MAX_MEMBERS = 50  # aligning more adds little to what the slots show
@@ -185,3 +186,9 @@ def cluster_template(ads: Sequence[Ad]) -> ClusterTemplate:
     pieces.append(_escaped(base[done:]))
     return ClusterTemplate(members[0].cluster_id, members[0].id, len(ads), "".join(pieces),
                            slots)
+
+
+def stored_cluster_template(store: Store, cluster_id: str) -> ClusterTemplate | None:
+    """The template of a stored near-duplicate cluster, None when it has no members."""
+    hits = store.pivot("cluster", cluster_id, size=MAX_MEMBERS).hits
+    return cluster_template([hit.record for hit in hits]) if hits else None

@@ -1,15 +1,17 @@
-"""``lurewatch crawl`` and ``lurewatch parse``."""
+"""``lurewatch demo``, ``lurewatch crawl`` and ``lurewatch parse``."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from crawlers.extract.common import PageRejected
@@ -20,10 +22,13 @@ from crawlers.run import CrawlError, crawl, log_path
 from crawlers.settings import ITEM_PIPELINES_UNSCORED
 from crawlers.stats import CrawlStats
 from index import open_store
-from lurewatch.cli import UserError, command
+from index.query import SearchQuery
+from lurewatch.cli import command
 from lurewatch.config import Source, load_settings, load_sources, select_sources
+from lurewatch.errors import UserError
 
 console = Console(stderr=True)
+summary_console = Console()  # the demo's summary: stdout
 BASE_URL_PLACEHOLDER = "{base_url}"
 
 
@@ -132,3 +137,66 @@ def parse_command(
         raise UserError(f"{path}: no records (the {parsed.kind} page holds none)")
     for record in parsed.records:
         typer.echo(normalise_record(record, default_country=page.country).to_json())
+
+
+@command(name="demo")
+def demo(
+    summary_json: Annotated[Path | None, typer.Option(
+        "--summary-json", help="Write the run's summary as JSON here.")] = None,
+    store_path: Annotated[Path | None, typer.Option(
+        "--store", help="SQLite file to store into (default: settings.store.path).")] = None,
+) -> None:
+    """Serve the bundled sample sites on loopback, crawl, score and store them in SQLite."""
+    settings = load_settings()
+    if store_path is not None:
+        settings.store.path = store_path
+    settings.store.kind = "sqlite"
+    started = time.monotonic()
+    with sample_sites_url(True) as base_url, open_store(settings.store) as store:
+        sources = load_sources(settings.sources_file, base_url=base_url)
+        with _demo_progress() as progress:
+            task = progress.add_task("crawling", total=None)
+
+            def report(message: str, pages: int) -> None:
+                progress.update(task, description=message, completed=pages)
+
+            stats = crawl(sources, settings, store=store, progress=report)
+        summary = _summary(stats.to_dict(), store, time.monotonic() - started)
+    _print_summary(summary)
+    if summary_json is not None:
+        summary_json.parent.mkdir(parents=True, exist_ok=True)
+        summary_json.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+
+
+def _demo_progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.completed} pages"), TimeElapsedColumn(),
+                    console=summary_console)
+
+
+def _summary(stats: dict[str, Any], store: Any, seconds: float) -> dict[str, Any]:
+    facets = store.search(SearchQuery(size=0, facets=("label", "language", "source"))).facets
+    by_label = facets.get("label", {})
+    return {
+        "crawled": stats["totals"]["pages_fetched"],
+        "extracted": stats["totals"]["records_extracted"],
+        "stored": stats["totals"]["stored"],
+        "rejected": stats["totals"]["rejected"],
+        "flagged": by_label.get("deceptive_recruitment", 0) + by_label.get("smuggling_offer", 0),
+        "records_in_store": store.count(),
+        "by_label": by_label,
+        "by_language": facets.get("language", {}),
+        "by_source": facets.get("source", {}),
+        "per_source": stats["sources"],
+        "seconds": round(seconds, 2),
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title="Lurewatch demo", show_header=False)
+    for key in ("crawled", "extracted", "stored", "rejected", "flagged", "records_in_store",
+                "seconds"):
+        table.add_row(key, str(summary[key]))
+    for key in ("by_label", "by_language", "by_source"):
+        table.add_row(key, ", ".join(f"{k} {v}" for k, v in summary[key].items()) or "-")
+    summary_console.print(table)

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.defer import Deferred
 
-from lurewatch.config import Source, UnsafeURLError, refuse_non_public
+from lurewatch.config import Source
+from lurewatch.urls import UnsafeURLError, refuse_non_public
 
 logger = logging.getLogger(__name__)
 PUBLIC_ADDRESS_RESOLVER = "crawlers.resolver.PublicAddressResolver"

@@ -29,9 +29,11 @@ from typing import Any
 
 from crawlers.state import CrawlState
 from crawlers.stats import CrawlStats, SourceStats
-from index.base import Store, StoreError
-from lurewatch.config import PACKAGE_ROOT, Settings, Source, check_fetchable
+from index.base import Store
+from index.errors import StoreError
+from lurewatch.config import PACKAGE_ROOT, Settings, Source
 from lurewatch.record import Ad
+from lurewatch.urls import check_fetchable
 
 __all__ = ["CrawlError", "CrawlStats", "SourceStats", "crawl"]
 

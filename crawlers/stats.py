@@ -1,6 +1,6 @@
 """Crawl statistics per source, built from each crawler's Scrapy stats.
 
-:class:`SourceStats` is also what the monitor (``lurewatch.monitor``) judges a source's
+:class:`SourceStats` is also what the monitor (``monitor``) judges a source's
 health on and keeps per run, so its derived counts (bans, responses) live here once."""
 
 from __future__ import annotations

@@ -12,6 +12,6 @@ def open_store(settings: StoreSettings) -> Store:
         from index.sqlite import SQLiteStore
 
         return SQLiteStore(settings.path)
-    from index.engines import open_engine_store
+    from index.engine.clients import open_engine_store
 
     return open_engine_store(settings)

@@ -1,5 +1,5 @@
 """``python -m lurewatch``."""
 
-from lurewatch.cli import app
+from lurewatch.cli import main
 
-app()
+main()

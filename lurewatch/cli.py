@@ -1,21 +1,35 @@
 """The ``lurewatch`` command line.
 
-Each component keeps its commands in its own module and they are mounted here, so this
-file only wires. Every command turns expected failures (:class:`UserError` and the
-errors it wraps) into one red line and exit status 2, never a traceback.
+Each component keeps its commands in its own module; :func:`load_commands` imports the
+modules named in :data:`COMMAND_MODULES` (as Scrapy finds commands from
+``COMMANDS_MODULE``), and each registers its commands on :data:`app` with
+:func:`command`. So the core knows the components only by name, and the components
+import the core, never the other way round. Every command turns expected failures
+(:class:`~lurewatch.errors.LurewatchError` and its kinds) into one red line and exit
+status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from index.base import StoreError
-from lurewatch.config import ConfigError
+from lurewatch.errors import LurewatchError
+
+COMMAND_MODULES = (
+    "index.commands",  # search, show, reindex, spool drain, kibana import
+    "classifiers.commands",  # classify, evaluate
+    "classifiers.campaign_commands",  # cluster rebuild|template, campaigns list|show
+    "classifiers.transformer.commands",  # model …, train, dataset …
+    "crawlers.commands",  # demo, crawl, parse
+    "monitor.commands",  # monitor, status
+    "review_ui.commands",  # serve, user add
+)
 
 app = typer.Typer(
     name="lurewatch",
@@ -28,13 +42,6 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class UserError(Exception):
-    """A mistake in what the user asked for: printed as one line, exit status 2."""
-
-
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (UserError, ConfigError, StoreError)
-
-
 def one_line_errors(func: F) -> F:
     """Wrap a command so expected errors print one line and exit 2."""
 
@@ -42,7 +49,7 @@ def one_line_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except EXPECTED_ERRORS as exc:
+        except LurewatchError as exc:
             err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
@@ -59,9 +66,14 @@ def command(target: typer.Typer = app, name: str | None = None, **kwargs: Any) -
     return register
 
 
-def _mount_components() -> None:
-    # Imported here, not at module top, so each component registers on the finished app.
-    from lurewatch import commands  # noqa: F401
+def load_commands(modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
+    """The app with every component's commands registered (importing a module twice
+    registers nothing twice: Python imports it once)."""
+    for module in modules:
+        importlib.import_module(module)
+    return app
 
 
-_mount_components()
+def main() -> None:
+    """The ``lurewatch`` console script and ``python -m lurewatch``."""
+    load_commands()()

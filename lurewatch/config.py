@@ -9,9 +9,7 @@ Sources come from ``sources.yaml``. A wrong key or value fails at start with a
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -27,11 +25,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from lurewatch.errors import LurewatchError
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = Path("lurewatch.yaml")
 
 
-class ConfigError(Exception):
+class ConfigError(LurewatchError):
     """Configuration that cannot be used; the message names the key."""
 
 
@@ -360,46 +360,3 @@ def select_sources(sources: list[Source], names: list[str] | None) -> list[Sourc
             f"unknown source {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
     return [known[n] for n in names]
-
-
-class UnsafeURLError(ConfigError):
-    """A URL that must not be fetched (private, loopback or link-local address)."""
-
-
-def check_fetchable(url: str, *, allow_local: bool) -> None:
-    """Refuse ``file:`` and anything that resolves to a private, loopback, link-local or
-    reserved address, unless the source is explicitly a local test source."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise UnsafeURLError(f"{url!r}: only http and https URLs can be fetched")
-    if allow_local:
-        return
-    try:
-        public_addresses(parts.hostname or "", parts.port or 443)
-    except UnsafeURLError as exc:
-        raise UnsafeURLError(f"{url!r}: {exc}") from None
-
-
-def public_addresses(host: str, port: int) -> list[str]:
-    """The addresses ``host`` resolves to, refused unless every one is public.
-
-    Whoever connects should connect to one of these, not resolve ``host`` again: a name
-    can answer a public address to the check and a private one to the connection."""
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise UnsafeURLError(f"cannot resolve {host!r} ({exc})") from exc
-    addresses = [str(info[4][0]) for info in infos]
-    for address in addresses:
-        refuse_non_public(address, host)
-    return addresses
-
-
-def refuse_non_public(address: str, host: str) -> None:
-    """Raise :class:`UnsafeURLError` if ``address`` (what ``host`` resolved to) is not a
-    public address."""
-    ip = ipaddress.ip_address(address)
-    if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
-            or ip.is_multicast or ip.is_unspecified):
-        raise UnsafeURLError(f"{host} resolves to {ip}, a non-public address; "
-                             "mark the source local_test: true if it is a test site")

@@ -245,3 +245,19 @@ class Ad(BaseModel):
     @classmethod
     def from_json(cls, data: str | bytes) -> Ad:
         return cls.model_validate_json(data)
+
+
+def apply_decision(ad: Ad, decision: Decision) -> Ad:
+    """The record after a reviewer's decision: new state and version, the decision kept,
+    indicator corrections applied (added ones carry ``source='reviewer'``)."""
+    removed = set(decision.indicators_removed)
+    indicators = [i for i in ad.indicators if i.id not in removed]
+    present = {i.id for i in indicators}
+    indicators += [Indicator(id=i, score=1.0, source="reviewer")
+                   for i in decision.indicators_added if i not in present]
+    return ad.model_copy(update={
+        "review_state": decision.state,
+        "review_version": ad.review_version + 1,
+        "decisions": [*ad.decisions, decision],
+        "indicators": indicators,
+    })

@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 
 from index import open_store
-from lurewatch.cli import UserError, app, command
+from lurewatch.cli import app, command
 from lurewatch.config import load_settings
+from lurewatch.errors import UserError
 from review_ui.access import Role
 from review_ui.appdb import DuplicateUserError, ReviewDB
 from review_ui.main import create_app, review_db_path

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 
 from starlette.datastructures import QueryParams
 
-from index.base import MAX_RESULT_WINDOW, SearchFilters
+from index.query import MAX_RESULT_WINDOW, SearchFilters
 from review_ui.services.triage import QueueFilters
 
 

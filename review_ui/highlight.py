@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.base import HIGHLIGHT_END, HIGHLIGHT_START
+from index.query import HIGHLIGHT_END, HIGHLIGHT_START
 from lurewatch.record import Ad
 
 # Markers the stores put around matched words in highlight fragments (never HTML).

@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from index.base import ConflictError, NotFoundError, Store, StoreUnavailableError
+from index.base import Store
+from index.errors import ConflictError, NotFoundError, StoreUnavailableError
 from lurewatch.config import Settings
 from review_ui.appdb import ReviewDB
 from review_ui.deps import AppContext, CSRFError, Forbidden, LoginRequired, verify_csrf

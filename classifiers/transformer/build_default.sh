@@ -8,4 +8,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON="${PYTHON:-.venv/bin/python}"
 exec nice -n "${LUREWATCH_BUILD_NICE:-10}" "$PYTHON" -c \
-  'from lurewatch.cli import app; app()' model build-default "$@"
+  'from lurewatch.cli import main; main()' model build-default "$@"

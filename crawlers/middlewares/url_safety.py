@@ -9,7 +9,7 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
-from lurewatch.config import UnsafeURLError, check_fetchable
+from lurewatch.urls import UnsafeURLError, check_fetchable
 
 
 class UnsafeURL(IgnoreRequest):

@@ -22,8 +22,9 @@ from crawlers.extract.jsonld import PageContext
 from crawlers.middlewares.url_safety import UnsafeURL
 from crawlers.settings import crawl_source
 from crawlers.state import CrawlState
-from lurewatch.config import Source, UnsafeURLError, check_fetchable
+from lurewatch.config import Source
 from lurewatch.record import Ad, record_id
+from lurewatch.urls import UnsafeURLError, check_fetchable
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from index.engine import EngineStore
-from index.engines import OpenSearchStore
+from index.engine.clients import OpenSearchStore
 from index.testnode.node import RunnerNode, jar_dir, jars_present
 from lurewatch.config import StoreSettings
 

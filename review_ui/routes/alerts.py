@@ -1,4 +1,4 @@
-"""The alerts the monitor raised (kept in the store by ``lurewatch.monitor``), for everyone
+"""The alerts the monitor raised (kept in the store by ``monitor``), for everyone
 who reads records."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from index.base import MAX_RESULT_WINDOW
+from index.query import MAX_RESULT_WINDOW
 from review_ui.deps import Reader, StoreDep
 from review_ui.templating import render
 

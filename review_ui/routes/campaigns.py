@@ -1,5 +1,5 @@
 """A campaign's page: its records, size, first and last seen, and a timeline. Alerts about
-a campaign (``lurewatch.monitor``) link here."""
+a campaign (``monitor``) link here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from index.base import Interval, NotFoundError, SearchFilters, SearchQuery
+from classifiers.campaigns import stored_campaign
+from index.errors import NotFoundError
+from index.query import Interval, SearchFilters, SearchQuery
 from review_ui.deps import Reader, StoreDep
 from review_ui.services import charts
 from review_ui.templating import render
@@ -20,7 +22,7 @@ DAILY_UP_TO = timedelta(days=45)  # longer campaigns are charted by week
 
 @router.get("/{campaign_id}")
 def campaign(request: Request, user: Reader, store: StoreDep, campaign_id: str) -> Response:
-    group = store.campaign(campaign_id)
+    group = stored_campaign(store, campaign_id)
     if group is None:
         raise NotFoundError(f"no campaign {campaign_id}")
     filters = SearchFilters(campaign_ids=(campaign_id,))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from index.base import SearchFilters, SearchQuery
+from index.query import SearchFilters, SearchQuery
 from lurewatch.record import ReviewState
 from review_ui.deps import AppDB, Maintainer, StoreDep
 from review_ui.forms import Parsed

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from index.base import NotFoundError
+from index.errors import NotFoundError
 from review_ui.deps import AppDB, Maintainer, SettingsDep, StoreDep
 from review_ui.services import training
 from review_ui.services.registry import Registry, RegistryError, list_models

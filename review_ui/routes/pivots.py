@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from index.base import PIVOT_KINDS, SearchFilters
+from index.query import PIVOT_KINDS, SearchFilters
 from review_ui.deps import Reader, StoreDep
 from review_ui.services import charts
 from review_ui.templating import render

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
-from index.base import NotFoundError
+from index.errors import NotFoundError
 from lurewatch.record import INDICATOR_GROUPS
 from review_ui.access import Permission, allows
 from review_ui.deps import AppDB, Reader, SettingsDep, StoreDep, Triager

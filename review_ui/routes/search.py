@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import QueryParams
 
-from index.base import FACET_FIELDS, SearchQuery
+from index.query import FACET_FIELDS, SearchQuery
 from review_ui.access import Permission, allows
 from review_ui.deps import AppDB, FacetCacheDep, Reader, StoreDep
 from review_ui.forms import Parsed, search_filters

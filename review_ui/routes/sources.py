@@ -7,9 +7,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from index.base import NotFoundError, Run, TrendBucket
+from index.errors import NotFoundError
+from index.query import TrendBucket
+from index.runs import Run
 from lurewatch.config import ConfigError
-from lurewatch.monitor.status import status_rows
+from monitor.status import status_rows
 from review_ui.deps import Reader, SettingsDep, StoreDep
 from review_ui.services import charts
 from review_ui.templating import render

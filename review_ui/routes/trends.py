@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from index.base import TREND_SPLITS, SearchFilters
+from index.query import TREND_SPLITS, SearchFilters
 from review_ui.deps import Reader, StoreDep
 from review_ui.forms import Parsed, search_filters
 from review_ui.services import charts

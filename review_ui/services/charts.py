@@ -9,7 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from index.base import Interval, SearchFilters, Store, TrendBucket
+from index.base import Store
+from index.query import Interval, SearchFilters, TrendBucket
 from lurewatch.record import FLAGGED_LABELS
 
 MAX_SERIES = 8  # more lines than this cannot be told apart; the rest are summed as "other"

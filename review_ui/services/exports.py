@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from classifiers.transformer.dataset import REVIEWED_LABELS, reviewed_item
-from index.base import SearchFilters, Store
+from index.base import Store
+from index.query import SearchFilters
 from lurewatch.record import Ad
 from review_ui.appdb import Note, ReviewDB
 from review_ui.services.charts import to_csv

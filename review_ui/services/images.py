@@ -18,14 +18,8 @@ from urllib.parse import urljoin
 
 import httpcore
 
-from lurewatch.config import (
-    ConfigError,
-    Settings,
-    UnsafeURLError,
-    check_fetchable,
-    load_sources,
-    public_addresses,
-)
+from lurewatch.config import ConfigError, Settings, load_sources
+from lurewatch.urls import UnsafeURLError, check_fetchable, public_addresses
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 3

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from classifiers.transformer.dataset import REVIEWED_LABELS
-from index.base import SearchFilters, Store
+from index.base import Store
+from index.query import SearchFilters
 from lurewatch.record import Ad, ReviewState
 from review_ui.services.triage import DECIDED_STATES
 

@@ -25,7 +25,7 @@ from lurewatch.config import PACKAGE_ROOT, Settings
 from review_ui.appdb import ReviewDB, TrainingRun, User
 from review_ui.services.exports import training_rows
 
-CLI = [sys.executable, "-c", "from lurewatch.cli import app; app()"]
+CLI = [sys.executable, "-m", "lurewatch"]
 LOG_TAIL_BYTES = 16 * 1024
 
 

@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from index.base import ConflictError, NotFoundError, SearchFilters, SearchQuery, Store
+from index.base import Store
+from index.errors import ConflictError, NotFoundError
+from index.query import SearchFilters, SearchQuery
 from lurewatch.config import Settings
 from lurewatch.record import FLAGGED_LABELS, INDICATORS, Ad, Decision, ReviewState
 from review_ui.appdb import ReviewDB, User

@@ -15,14 +15,18 @@ import pytest
 from classifiers.campaigns import (
     CampaignIndex,
     burstiness,
+    contact_groups,
     link_groups,
     link_keys,
     relink_store,
+    stored_campaign,
+    stored_campaigns,
     summarise,
 )
 from classifiers.cluster import NearDuplicateIndex
-from classifiers.templates import cluster_template
-from index.base import SearchFilters, Store
+from classifiers.templates import cluster_template, stored_cluster_template
+from index.base import Store
+from index.query import SearchFilters
 from index.sqlite import SQLiteStore
 from lurewatch.record import Ad, Contacts, Label, ReviewState
 
@@ -190,22 +194,22 @@ def test_rebuild_gives_every_record_its_cluster_and_campaign(store: Store,
     assert {i for i, ad in records.items() if ad.campaign_id == campaign_id} == members
     assert records[loner.id].campaign_id == "cmp-" + loner.id
 
-    campaign = store.campaign(campaign_id)
+    campaign = stored_campaign(store, campaign_id)
     assert campaign is not None and campaign.size == 5 and campaign.score > 0
     assert campaign.sources == ["board_0", "board_1", "board_a"]
-    assert [c.id for c in store.campaigns(min_size=2)] == [campaign_id]
+    assert [c.id for c in stored_campaigns(store, min_size=2)] == [campaign_id]
     assert store.campaign_sizes(SearchFilters(), 2) == {campaign_id: 5}
     assert store.campaign_sizes(SearchFilters(), 1)["cmp-" + loner.id] == 1
     board_0 = SearchFilters(sources=("board_0",))  # the sizes count matching members only
     assert store.campaign_sizes(board_0, 1) == {campaign_id: 2}
     assert store.campaign_sizes(board_0, 3) == {}
-    [only_board_0] = store.campaigns(board_0, min_size=2)
+    [only_board_0] = stored_campaigns(store, board_0, min_size=2)
     assert only_board_0.id == campaign_id and only_board_0.size == 2
-    assert store.campaign("cmp-nothing") is None
-    groups = store.contact_groups()
+    assert stored_campaign(store, "cmp-nothing") is None
+    groups = contact_groups(store)
     assert [sorted(g.record_ids) for g in groups] == [sorted([reposts[0].id, linked.id,
                                                               linked_too.id])]
-    template = store.cluster_template("nd-" + reposts[0].id)
+    template = stored_cluster_template(store, "nd-" + reposts[0].id)
     assert template is not None and template.members == 3
     assert {"Ipoh", "Klang", "Penang"} in [set(s.values) for s in template.slots]
     pivot = store.pivot("cluster", "nd-" + reposts[0].id)
@@ -217,7 +221,8 @@ def test_commands_rebuild_list_show_and_template(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from lurewatch.cli import app
+    from lurewatch.cli import load_commands
+    app = load_commands()
 
     monkeypatch.setenv("LUREWATCH_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("LUREWATCH_STORE__PATH", str(tmp_path / "store.db"))

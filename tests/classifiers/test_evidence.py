@@ -306,7 +306,8 @@ def runner() -> CliRunner:
 
 
 def _app():  # noqa: ANN202  imported late: the CLI mounts every component
-    from lurewatch.cli import app
+    from lurewatch.cli import load_commands
+    app = load_commands()
 
     return app
 

@@ -9,8 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from classifiers.labelled import read_labelled
-from lurewatch.cli import app
+from lurewatch.cli import load_commands
 from lurewatch.record import Ad, Decision, ReviewState
+
+app = load_commands()
 
 runner = CliRunner()
 

@@ -36,17 +36,11 @@ from crawlers.sample_sites.server import (
 )
 from crawlers.settings import ITEM_PIPELINES_UNSCORED
 from crawlers.stats import CrawlStats
-from index.base import SearchFilters
+from index.query import SearchFilters
 from index.sqlite import SQLiteStore
-from lurewatch.config import (
-    PACKAGE_ROOT,
-    Selectors,
-    Settings,
-    Source,
-    UnsafeURLError,
-    load_sources,
-)
+from lurewatch.config import PACKAGE_ROOT, Selectors, Settings, Source, load_sources
 from lurewatch.record import Ad
+from lurewatch.urls import UnsafeURLError
 
 SOURCES_FILE = PACKAGE_ROOT / "crawlers" / "sample_sites" / "sources.yaml"
 UNSCORED = {"ITEM_PIPELINES": ITEM_PIPELINES_UNSCORED}
@@ -754,7 +748,8 @@ def test_real_feeds(path: str, count: int, title: str | None) -> None:
 def test_parse_command_prints_json_lines_and_one_line_errors(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from lurewatch.cli import app
+    from lurewatch.cli import load_commands
+    app = load_commands()
 
     runner = CliRunner()
     missing = runner.invoke(app, ["parse", str(tmp_path / "nope.html"), "--url", "http://e/"])

@@ -18,15 +18,17 @@ import opensearchpy
 import pytest
 from typer.testing import CliRunner
 
-import index.mapping
-from index.base import SearchFilters, SearchQuery
+import index.engine.mapping
 from index.engine import EngineStore, EngineUnavailableError
-from index.engines import ENGINE_STORES, OpenSearchStore, open_engine_store
+from index.engine.clients import ENGINE_STORES, OpenSearchStore, open_engine_store
 from index.kibana import SAVED_OBJECTS, import_saved_objects, saved_objects
+from index.query import SearchFilters, SearchQuery
 from index.testnode.fixtures import engine_settings
 from index.testnode.generate import generated_ads
 from index.testnode.node import RunnerNode, start_cluster
-from lurewatch.cli import app
+from lurewatch.cli import load_commands
+
+app = load_commands()
 
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connections refused
 
@@ -184,7 +186,7 @@ def test_reindex_changes_mapping_while_searches_keep_answering(
     assert engine_store.current_index().endswith("-ads-v1")
 
     # The mapping change: sector becomes full-text searchable as well.
-    original = index.mapping.mappings
+    original = index.engine.mapping.mappings
 
     def with_sector_text() -> dict[str, Any]:
         mapping = original()
@@ -192,7 +194,7 @@ def test_reindex_changes_mapping_while_searches_keep_answering(
                                            "fields": {"text": {"type": "text"}}}
         return mapping
 
-    monkeypatch.setattr(index.mapping, "mappings", with_sector_text)
+    monkeypatch.setattr(index.engine.mapping, "mappings", with_sector_text)
     answers: list[tuple[int, int]] = []
     failures: list[str] = []
     stop = threading.Event()

@@ -7,18 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from index.base import (
-    HIGHLIGHT_END,
-    HIGHLIGHT_START,
-    ConflictError,
-    Health,
-    NewAlert,
-    NotFoundError,
-    Run,
-    SearchFilters,
-    SearchQuery,
-    Store,
-)
+from index.alerts import NewAlert
+from index.base import Store
+from index.errors import ConflictError, NotFoundError
+from index.query import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters, SearchQuery
+from index.runs import Health, Run
 from lurewatch.record import Ad, Contacts, Decision, Indicator, Label, ReviewState, Span
 
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday

@@ -7,8 +7,10 @@ import pytest
 from typer.testing import CliRunner
 
 from index.sqlite import SQLiteStore
-from lurewatch.cli import app
+from lurewatch.cli import load_commands
 from lurewatch.record import Ad, Label
+
+app = load_commands()
 
 runner = CliRunner()
 

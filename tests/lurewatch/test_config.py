@@ -2,14 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from lurewatch.config import (
-    ConfigError,
-    UnsafeURLError,
-    check_fetchable,
-    load_settings,
-    load_sources,
-    select_sources,
-)
+from lurewatch.config import ConfigError, load_settings, load_sources, select_sources
+from lurewatch.urls import UnsafeURLError, check_fetchable
 
 SOURCES = """
 sources:

@@ -21,10 +21,10 @@ import yaml
 
 from crawlers.run import crawl
 from crawlers.sample_sites.server import SampleSites, serve_sample_sites
-from index.base import SearchFilters
+from index.query import SearchFilters
 from index.sqlite import SQLiteStore
 from lurewatch.config import Settings, load_settings, load_sources
-from lurewatch.monitor.scheduler import Monitor
+from monitor.scheduler import Monitor
 from tests.conftest import REPO_ROOT
 from tests.monitor.conftest import HttpReceiver, Mailbox, free_port
 
@@ -127,7 +127,8 @@ def test_layout_change_turns_a_source_unhealthy_and_flagged_records_alert_once(
 
     from typer.testing import CliRunner
 
-    from lurewatch.cli import app  # the whole command line: heavy, so only here
+    from lurewatch.cli import load_commands  # the whole command line: heavy, so only here
+    app = load_commands()
 
     result = CliRunner().invoke(app, ["status", "--json"])
     assert result.exit_code == 0, result.output
@@ -146,7 +147,7 @@ def start_monitor(config: Path, site: str, log: Path) -> subprocess.Popen[bytes]
                                                        os.environ.get("PYTHONPATH")]))}
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-c", "from lurewatch.cli import app; app()", "monitor",
+            [sys.executable, "-m", "lurewatch", "monitor",
              "--source", "kerjahub", "--base-url", site],
             cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -251,7 +252,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 @pytest.mark.redis
 def test_two_monitors_sharing_redis_never_crawl_one_source_twice(
         tmp_path: Path, sites: SampleSites, redis_url: str) -> None:
-    from lurewatch.monitor import metrics
+    from monitor import metrics
 
     def skipped() -> float:
         return metrics.REGISTRY.get_sample_value("lurewatch_crawls_total", {

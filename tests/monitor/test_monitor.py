@@ -17,17 +17,18 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawlers.stats import SourceStats
-from index.base import ABANDONED_RUN_ERROR, Run, Store
-from index.engines import open_engine_store
+from index.base import Store
+from index.engine.clients import open_engine_store
+from index.runs import ABANDONED_RUN_ERROR, Run
 from index.sqlite import SQLiteStore
 from index.testnode.fixtures import engine_settings
 from lurewatch.config import HealthThresholds, Settings, Source
-from lurewatch.monitor import metrics
-from lurewatch.monitor.alerts import Alerter
-from lurewatch.monitor.health import assess
-from lurewatch.monitor.scheduler import CrawlSlots, Monitor, first_run_time
-from lurewatch.monitor.state import MonitorState
 from lurewatch.record import Ad, Indicator, Label, Span
+from monitor import metrics
+from monitor.alerts import Alerter
+from monitor.health import assess
+from monitor.scheduler import CrawlSlots, Monitor, first_run_time
+from monitor.state import MonitorState
 from tests.monitor.conftest import HttpReceiver, Mailbox, Outage
 
 LIMITS = HealthThresholds()
@@ -377,7 +378,7 @@ def test_a_rule_naming_an_unset_channel_is_a_config_error(tmp_path: Path) -> Non
 
 def test_an_unhealthy_streak_alerts_once_and_a_new_streak_again(tmp_path: Path) -> None:
     from lurewatch.config import AlertRule
-    from lurewatch.monitor.alerts import unhealthy_source_alert
+    from monitor.alerts import unhealthy_source_alert
 
     rule = AlertRule(name="broken", kind="source_unhealthy", unhealthy_runs=2)
     settings = Settings(data_dir=tmp_path)
@@ -407,7 +408,7 @@ def test_an_unhealthy_streak_alerts_once_and_a_new_streak_again(tmp_path: Path) 
 def test_status_shows_last_run_counts_health_and_next_run(tmp_path: Path) -> None:
     from rich.console import Console
 
-    from lurewatch.monitor.status import status_rows, status_table
+    from monitor.status import status_rows, status_table
 
     settings = Settings(data_dir=tmp_path, store={"path": tmp_path / "store.db"})
     store = SQLiteStore(settings.store.path)

@@ -109,7 +109,7 @@ def open_store(kind: str, request: pytest.FixtureRequest, path: Path) -> Store:
     OpenSearch test node."""
     if kind == "sqlite":
         return SQLiteStore(path / "records.db")
-    from index.engines import OpenSearchStore
+    from index.engine.clients import OpenSearchStore
     from index.testnode.fixtures import engine_settings
 
     node = request.getfixturevalue("opensearch_node")

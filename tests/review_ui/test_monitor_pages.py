@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from crawlers.stats import SourceStats
-from index.base import Health, NewAlert, Store
+from index.alerts import NewAlert
+from index.base import Store
+from index.runs import Health
 from tests.review_ui.conftest import Env
 from tests.review_ui.seed import XSS_TITLE, records
 

@@ -530,7 +530,7 @@ def test_paging_stops_at_the_result_window_on_every_store(any_env: Env) -> None:
 def test_a_store_that_is_down_gives_a_clear_page_and_changes_nothing(
         tmp_path: Path) -> None:
     """A search engine that does not answer (nothing listens on the discard port)."""
-    from index.engines import OpenSearchStore
+    from index.engine.clients import OpenSearchStore
     from index.testnode.fixtures import engine_settings
 
     down = OpenSearchStore.from_settings(
@@ -812,7 +812,8 @@ def test_unknown_record_and_case(env: Env) -> None:
 
 @pytest.mark.slow  # imports the whole command line (every component)
 def test_cli_user_add(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lurewatch.cli import app as cli_app  # mounts every component: slow to import
+    from lurewatch.cli import load_commands  # mounts every component: slow to import
+    cli_app = load_commands()
 
     monkeypatch.setenv("LUREWATCH_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
@@ -832,7 +833,8 @@ def test_cli_user_add(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_serve_refuses_to_start_without_accounts(tmp_path, monkeypatch) -> None:
-    from lurewatch.cli import app as cli_app
+    from lurewatch.cli import load_commands
+    cli_app = load_commands()
 
     monkeypatch.setenv("LUREWATCH_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
@@ -841,7 +843,7 @@ def test_serve_refuses_to_start_without_accounts(tmp_path, monkeypatch) -> None:
 
 
 def test_alerts_page_lists_the_monitors_alerts_escaped(env: Env) -> None:
-    from index.base import NewAlert
+    from index.alerts import NewAlert
 
     record_id = records()[0].id
     env.store.add_alert(NewAlert(

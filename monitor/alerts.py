@@ -29,7 +29,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from index.base import Alert, NewAlert, Run, SearchFilters, Store
+from index.alerts import Alert, NewAlert
+from index.base import Store
+from index.query import SearchFilters
+from index.runs import Run
 from lurewatch.config import (
     AlertRule,
     AlertSettings,
@@ -39,9 +42,9 @@ from lurewatch.config import (
     TelegramChannel,
     WebhookChannel,
 )
-from lurewatch.monitor import metrics
-from lurewatch.monitor.state import utcnow
 from lurewatch.record import Ad
+from monitor import metrics
+from monitor.state import utcnow
 
 log = logging.getLogger(__name__)
 # How long a monitor holds a delivery it is sending; a monitor that dies mid-send leaves

@@ -2,7 +2,7 @@
 
 Records live in versioned indices (``<prefix>-ads-v1``, ``-v2``…) behind one alias
 (``<prefix>-ads``) that every read and write goes through, so a mapping change is a copy
-into a new index and an atomic alias swap (see :mod:`index.reindex`).
+into a new index and an atomic alias swap (see :mod:`index.engine.reindex`).
 
 Text analysis uses only what ``analysis-common`` ships. Chinese, Thai, Burmese and Khmer
 are written without spaces between words, so ``title`` and ``text`` carry a ``grams``

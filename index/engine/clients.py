@@ -15,7 +15,8 @@ import opensearchpy
 from elasticsearch import helpers as es_helpers
 from opensearchpy import helpers as os_helpers
 
-from index.engine import REQUEST_TIMEOUT_S, EngineStore
+from index.engine import EngineStore
+from index.engine.base import REQUEST_TIMEOUT_S
 from lurewatch.config import ConfigError, StoreSettings
 
 

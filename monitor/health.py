@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass
 
 from crawlers.stats import SourceStats
-from index.base import Health
+from index.runs import Health
 from lurewatch.config import HealthThresholds
 
 SEVERITY: dict[Health, int] = {"unknown": 0, "healthy": 1, "degraded": 2, "unhealthy": 3}

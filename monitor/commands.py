@@ -12,11 +12,12 @@ from rich.console import Console
 
 from crawlers.sample_sites.server import STABLE_PORT
 from index import open_store
-from lurewatch.cli import UserError, command
+from lurewatch.cli import command
 from lurewatch.config import load_settings, load_sources, select_sources
-from lurewatch.monitor.metrics import serve_metrics
-from lurewatch.monitor.scheduler import Monitor
-from lurewatch.monitor.status import status_rows, status_table
+from lurewatch.errors import UserError
+from monitor.metrics import serve_metrics
+from monitor.scheduler import Monitor
+from monitor.status import status_rows, status_table
 
 
 @command(name="monitor")

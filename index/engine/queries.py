@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.base import (
+from index.engine.mapping import KEYS_FIELD
+from index.errors import StoreError
+from index.query import (
     FACET_FIELDS,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
@@ -16,10 +18,7 @@ from index.base import (
     SearchFilters,
     SearchQuery,
     SortOrder,
-    StoreError,
 )
-from index.mapping import KEYS_FIELD
-from lurewatch.record import normalise_employer
 
 # Facet / trend split name -> the field it counts.
 FIELD_OF = {
@@ -50,17 +49,13 @@ def filter_clauses(filters: SearchFilters) -> list[dict[str, Any]]:
     clauses: list[dict[str, Any]] = []
     by_field: dict[str, tuple[str, ...]] = {
         "risk_label": filters.labels,
-        FIELD_OF["indicator"]: filters.indicators,
         "language": filters.languages,
         "source": filters.sources,
         "country": filters.countries,
         "review_state": filters.review_states,
-        FIELD_OF["phone"]: filters.phones,
-        FIELD_OF["handle"]: filters.handles,
-        FIELD_OF["email"]: tuple(e.lower() for e in filters.emails),
-        FIELD_OF["employer"]: tuple(normalise_employer(e) for e in filters.employers),
         "cluster_id": filters.cluster_ids,
         "campaign_id": filters.campaign_ids,
+        **{FIELD_OF[key]: values for key, values in filters.keys().items()},
     }
     for field, values in by_field.items():
         if values:

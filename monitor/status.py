@@ -8,9 +8,10 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from index.base import Run, Store
+from index.base import Store
+from index.runs import Run
 from lurewatch.config import Settings, Source, load_sources
-from lurewatch.monitor.state import MonitorState, utcnow
+from monitor.state import MonitorState, utcnow
 
 # ``status`` reads names and schedules only; start URLs with the sample sites'
 # ``{base_url}`` placeholder need some value to load.

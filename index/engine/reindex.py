@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from index.engine import EngineStore
-from index.mapping import KEYS_FIELD, index_template
+from index.engine.mapping import KEYS_FIELD, index_template
 
 # Clocks of the store's writers and of this process may differ a little.
 _CATCH_UP_MARGIN = timedelta(minutes=5)

@@ -46,12 +46,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from redis.lock import Lock
 
 from crawlers.stats import CrawlStats, SourceStats
-from index.base import NotFoundError, SearchQuery, Store, StoreError
+from index.base import Store
+from index.errors import NotFoundError, StoreError
+from index.query import SearchQuery
 from lurewatch.config import ConfigError, Settings, Source
-from lurewatch.monitor import metrics
-from lurewatch.monitor.alerts import Alerter
-from lurewatch.monitor.health import assess
-from lurewatch.monitor.state import MonitorState, utcnow
+from monitor import metrics
+from monitor.alerts import Alerter
+from monitor.health import assess
+from monitor.state import MonitorState, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from index.base import Run, Store
+from index.base import Store
+from index.runs import Run
 from lurewatch.config import Settings
 
 SCHEMA = """
