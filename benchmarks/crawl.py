@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from crawlers.run import crawl  # noqa: E402
 from crawlers.sample_sites.server import THROTTLED_ONCE, serve_sample_sites  # noqa: E402
-from crawlers.settings import ITEM_PIPELINES_UNSCORED  # noqa: E402
+from crawlers.settings import UNSCORED  # noqa: E402
 from index.sqlite import SQLiteStore  # noqa: E402
 from lurewatch.config import Settings, load_sources  # noqa: E402
 
@@ -41,7 +41,7 @@ def lurewatch_round(base_url: str, work: Path) -> tuple[int, float]:
     settings = Settings(data_dir=work, crawl={"jobdir": work / "jobs", **DOWNLOAD})
     sources = [s for s in load_sources(SOURCES_FILE, base_url=base_url) if s.name == "kerjahub"]
     stats = crawl(sources, settings, store=SQLiteStore(work / "store.db"),
-                  overrides={"ITEM_PIPELINES": ITEM_PIPELINES_UNSCORED})
+                  overrides=UNSCORED)
     board = stats.sources["kerjahub"]
     return board.pages_fetched, board.duration
 

@@ -6,7 +6,7 @@ failure) and, in the same run, the same documents through a raw ``_bulk`` loop (
 POSTed with httpx into an index with the same mapping). Prints docs/s of both and their
 ratio, then p50/p95 of a fixed set of investigator queries on the loaded index.
 
-Starts its own test node (``index/testnode/fetch.sh`` must have run) unless ``--url``
+Starts its own test node (``tests/support/opensearch/fetch.sh`` must have run) unless ``--url``
 names one::
 
     .venv/bin/python benchmarks/index.py --records 100000 --json out.json
@@ -37,10 +37,10 @@ from index.engine import EngineStore, to_document  # noqa: E402
 from index.engine.clients import OpenSearchStore  # noqa: E402
 from index.engine.mapping import index_settings, mappings  # noqa: E402
 from index.query import SearchFilters, SearchQuery  # noqa: E402
-from index.testnode.generate import generated_ads  # noqa: E402
-from index.testnode.node import RunnerNode  # noqa: E402
 from lurewatch.config import StoreSettings  # noqa: E402
 from lurewatch.record import GENDER_INDICATORS, Ad  # noqa: E402
+from tests.support.opensearch.generate import generated_ads  # noqa: E402
+from tests.support.opensearch.node import RunnerNode  # noqa: E402
 
 BATCH = 500
 ROUNDS = 5

@@ -37,6 +37,7 @@ from classifiers.cluster import NearDuplicateIndex, seen_at
 from index.base import Store
 from index.query import NO_FILTERS, SearchFilters
 from lurewatch.record import Ad, ReviewState, normalise_employer
+from lurewatch.sqlite import Database
 
 CAMPAIGN_PREFIX = "cmp-"
 # URLs on these hosts name a platform, not a recruiter: sharing one links nothing.
@@ -293,6 +294,17 @@ def _campaign_keys(record_id: str, keys: Iterable[str], cluster_id: str | None) 
     return tied
 
 
+CAMPAIGN_MIGRATIONS = ("""
+CREATE TABLE IF NOT EXISTS campaign_keys (
+    key TEXT PRIMARY KEY, campaign_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS campaign_keys_campaign ON campaign_keys (campaign_id);
+CREATE TABLE IF NOT EXISTS campaigns (
+    campaign_id TEXT PRIMARY KEY, first_seen REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS campaign_merges (
+    campaign_id TEXT PRIMARY KEY, merged_into TEXT NOT NULL) WITHOUT ROWID;
+""",)
+
+
 class CampaignIndex:
     """Incremental campaign ids for the crawl pipeline (one SQLite file; it may be the
     cluster index's file).
@@ -305,21 +317,10 @@ class CampaignIndex:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript("""
-            CREATE TABLE IF NOT EXISTS campaign_keys (
-                key TEXT PRIMARY KEY, campaign_id TEXT NOT NULL) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS campaign_keys_campaign ON campaign_keys (campaign_id);
-            CREATE TABLE IF NOT EXISTS campaigns (
-                campaign_id TEXT PRIMARY KEY, first_seen REAL NOT NULL) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS campaign_merges (
-                campaign_id TEXT PRIMARY KEY, merged_into TEXT NOT NULL) WITHOUT ROWID;
-        """)
+        self.db = Database(path, "campaigns", CAMPAIGN_MIGRATIONS)
 
-    def _place(self, record_id: str, seen: float, tied: set[str]) -> str:
-        db = self._db
+    def _place(self, db: sqlite3.Connection, record_id: str, seen: float,
+               tied: set[str]) -> str:
         marks = ",".join("?" * len(tied))
         found = db.execute(
             f"SELECT c.campaign_id, c.first_seen FROM campaigns c WHERE c.campaign_id IN "
@@ -344,19 +345,13 @@ class CampaignIndex:
         """Campaign id for ``ad`` (give it its ``cluster_id`` first), storing its links."""
         member = _member(ad)
         tied = _campaign_keys(ad.id, member.keys, ad.cluster_id)
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            campaign_id = self._place(ad.id, member.seen.timestamp(), tied)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return campaign_id
+        with self.db.write() as db:
+            return self._place(db, ad.id, member.seen.timestamp(), tied)
 
     def resolve(self, campaign_id: str) -> str:
         """The campaign an id stands for now, following merges."""
         seen = {campaign_id}
-        while row := self._db.execute("SELECT merged_into FROM campaign_merges "
+        while row := self.db.execute("SELECT merged_into FROM campaign_merges "
                                       "WHERE campaign_id = ?", (campaign_id,)).fetchone():
             campaign_id = row[0]
             if campaign_id in seen:
@@ -365,26 +360,21 @@ class CampaignIndex:
         return campaign_id
 
     def _reset(self, groups: list[list[_Member]]) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.db.write() as db:
             for table in ("campaign_keys", "campaigns", "campaign_merges"):
-                self._db.execute(f"DELETE FROM {table}")
+                db.execute(f"DELETE FROM {table}")
             for group in groups:
                 first = min(group, key=lambda m: (m.seen, m.record_id))
                 campaign_id = CAMPAIGN_PREFIX + first.record_id
-                self._db.execute("INSERT INTO campaigns VALUES (?, ?)",
-                                 (campaign_id, first.seen.timestamp()))
-                self._db.executemany(
+                db.execute("INSERT INTO campaigns VALUES (?, ?)",
+                           (campaign_id, first.seen.timestamp()))
+                db.executemany(
                     "INSERT OR REPLACE INTO campaign_keys VALUES (?, ?)",
                     [(key, campaign_id) for m in group
                      for key in _campaign_keys(m.record_id, m.keys, m.cluster_id)])
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
-        self._db.close()
+        self.db.close()
 
     def __enter__(self) -> CampaignIndex:
         return self

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import unicodedata
 import zlib
 from collections.abc import Iterable
@@ -39,6 +38,7 @@ from anyascii import anyascii
 from datasketch import MinHash, MinHashLSH
 
 from lurewatch.record import Ad
+from lurewatch.sqlite import Database
 
 # Hostile pages can be megabytes long; the first part of an ad says what it is.
 MAX_TEXT_CHARS = 20_000
@@ -117,6 +117,18 @@ def ad_text(ad: Ad) -> str:
     return f"{ad.title}\n{ad.text}"
 
 
+CLUSTER_MIGRATIONS = ("""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL UNIQUE,
+    content_hash TEXT NOT NULL, cluster_id TEXT NOT NULL, signature BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS records_cluster ON records (cluster_id);
+CREATE TABLE IF NOT EXISTS bands (
+    band_key INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (band_key, seq)) WITHOUT ROWID;
+""",)
+
+
 class NearDuplicateIndex:
     """Persistent incremental near-duplicate clustering (one SQLite file).
 
@@ -142,27 +154,16 @@ class NearDuplicateIndex:
             f"ORDER BY seq DESC LIMIT {int(bucket_limit)})" for _ in range(self.bands))
         # crc32 is enough here: datasketch mixes every value before permuting it.
         self._empty = MinHash(num_perm=num_perm, hashfunc=zlib.crc32)
-        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA cache_size=-65536")  # 64 MiB: band look-ups are random reads
-        self._create_schema({
+        self.db = Database(path, "clusters", CLUSTER_MIGRATIONS)
+        self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB: band look-ups are random reads
+        self._check_settings({
             "threshold": str(threshold), "num_perm": str(num_perm),
             "shingle_size": str(shingle_size), "folding": FOLDING_VERSION,
         })
 
-    def _create_schema(self, params: dict[str, str]) -> None:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            db.execute("""CREATE TABLE IF NOT EXISTS records (
-                seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL UNIQUE,
-                content_hash TEXT NOT NULL, cluster_id TEXT NOT NULL, signature BLOB NOT NULL)""")
-            db.execute("CREATE INDEX IF NOT EXISTS records_cluster ON records (cluster_id)")
-            db.execute("""CREATE TABLE IF NOT EXISTS bands (
-                band_key INTEGER NOT NULL, seq INTEGER NOT NULL,
-                PRIMARY KEY (band_key, seq)) WITHOUT ROWID""")
+    def _check_settings(self, params: dict[str, str]) -> None:
+        """Keep the settings the index is built with; refuse to open it with others."""
+        with self.db.write() as db:
             stored = dict(db.execute("SELECT key, value FROM meta").fetchall())
             if not stored:
                 db.executemany("INSERT INTO meta VALUES (?, ?)", params.items())
@@ -170,10 +171,6 @@ class NearDuplicateIndex:
                 raise ClusterIndexError(
                     f"index was built with {stored}, not {params}; rebuild it or open it "
                     "with the same settings")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def signature(self, ad: Ad) -> np.ndarray | None:
         """The record's MinHash values (uint32, ``num_perm`` of them); ``None`` when the
@@ -195,12 +192,12 @@ class NearDuplicateIndex:
 
     def _best_match(self, signature: np.ndarray, band_keys: list[int],
                     exclude_seq: int | None) -> tuple[str, float] | None:
-        candidates = {seq for (seq,) in self._db.execute(self._candidates_sql, band_keys)}
+        candidates = {seq for (seq,) in self.db.execute(self._candidates_sql, band_keys)}
         if exclude_seq is not None:
             candidates.discard(exclude_seq)
         if not candidates:
             return None
-        rows = self._db.execute(
+        rows = self.db.execute(
             f"SELECT seq, cluster_id, signature FROM records WHERE seq IN "
             f"({','.join('?' * len(candidates))}) ORDER BY seq", tuple(candidates)).fetchall()
         matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint32)
@@ -211,7 +208,7 @@ class NearDuplicateIndex:
         return rows[best][1], float(similarity[best])
 
     def _assign(self, ad: Ad) -> str:
-        known = self._db.execute(
+        known = self.db.execute(
             "SELECT seq, content_hash, cluster_id FROM records WHERE record_id = ?",
             (ad.id,)).fetchone()
         if known and known[1] == ad.content_hash:
@@ -229,30 +226,24 @@ class NearDuplicateIndex:
             stored = signature.tobytes()
         cluster_id = match[0] if match else CLUSTER_PREFIX + record_id
         if known_seq is not None:
-            self._db.execute("DELETE FROM bands WHERE seq = ?", (known_seq,))
-            self._db.execute(
+            self.db.execute("DELETE FROM bands WHERE seq = ?", (known_seq,))
+            self.db.execute(
                 "UPDATE records SET content_hash = ?, cluster_id = ?, signature = ? "
                 "WHERE seq = ?", (content_hash, cluster_id, stored, known_seq))
             seq = known_seq
         else:
-            seq = self._db.execute(
+            seq = self.db.execute(
                 "INSERT INTO records (record_id, content_hash, cluster_id, signature) "
                 "VALUES (?, ?, ?, ?)", (record_id, content_hash, cluster_id, stored)).lastrowid
-        self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
+        self.db.connection().executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
                              [(key, seq) for key in band_keys])
         return cluster_id
 
     def assign(self, ad: Ad) -> str:
         """Cluster id for ``ad``, storing it: an unchanged re-fetch keeps its cluster, a new
         or changed record joins its nearest cluster or founds ``nd-<record id>``."""
-        self._db.execute("BEGIN IMMEDIATE")  # look-up and insert as one step across processes
-        try:
-            cluster_id = self._assign(ad)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return cluster_id
+        with self.db.write():  # look-up and insert as one step across processes
+            return self._assign(ad)
 
     def rebuild(self, ads: Iterable[Ad]) -> dict[str, str]:
         """Forget everything and cluster ``ads`` oldest first (``posted_at``, else
@@ -262,33 +253,27 @@ class NearDuplicateIndex:
         latest = {ad.id: (seen_at(ad).timestamp(), ad.id, ad.content_hash, self.signature(ad))
                   for ad in ads}
         entries = sorted(latest.values(), key=lambda entry: entry[:2])
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.execute("DELETE FROM bands")
-            self._db.execute("DELETE FROM records")
-            clusters = {record_id: self._place(record_id, content_hash, signature, None)
-                        for _, record_id, content_hash, signature in entries}
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return clusters
+        with self.db.write() as db:
+            db.execute("DELETE FROM bands")
+            db.execute("DELETE FROM records")
+            return {record_id: self._place(record_id, content_hash, signature, None)
+                    for _, record_id, content_hash, signature in entries}
 
     def cluster_of(self, record_id: str) -> str | None:
-        row = self._db.execute(
+        row = self.db.execute(
             "SELECT cluster_id FROM records WHERE record_id = ?", (record_id,)).fetchone()
         return str(row[0]) if row else None
 
     def members(self, cluster_id: str) -> list[str]:
         """Record ids in a cluster, in the order they were added."""
-        return [r for (r,) in self._db.execute(
+        return [r for (r,) in self.db.execute(
             "SELECT record_id FROM records WHERE cluster_id = ? ORDER BY seq", (cluster_id,))]
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM records").fetchone()[0])
+        return int(self.db.execute("SELECT count(*) FROM records").fetchone()[0])
 
     def close(self) -> None:
-        self._db.close()
+        self.db.close()
 
     def __enter__(self) -> NearDuplicateIndex:
         return self

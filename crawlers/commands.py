@@ -19,7 +19,7 @@ from crawlers.extract.jsonld import PageContext
 from crawlers.extract.pages import parse_page
 from crawlers.pipelines.normalise import normalise_record
 from crawlers.run import CrawlError, crawl, log_path
-from crawlers.settings import ITEM_PIPELINES_UNSCORED
+from crawlers.settings import UNSCORED
 from crawlers.stats import CrawlStats
 from index import open_store
 from index.query import SearchQuery
@@ -86,7 +86,7 @@ def crawl_command(
         if unresolved:
             raise UserError(f"sources {', '.join(unresolved)} use {BASE_URL_PLACEHOLDER}: "
                             "add --samples to serve the bundled sample sites")
-        overrides = {"ITEM_PIPELINES": ITEM_PIPELINES_UNSCORED} if no_score else None
+        overrides = UNSCORED if no_score else None
         with open_store(settings.store) as store, console.status("crawling…") as status:
             def report(name: str, stored: int) -> None:
                 status.update(f"crawling… {name}: {stored} stored")

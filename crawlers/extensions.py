@@ -13,7 +13,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
-from crawlers.settings import crawl_source
+from crawlers.settings import crawl_config
 from crawlers.sink import SINK_FD_SETTING, sink_for_fd
 from crawlers.state import CrawlState
 
@@ -45,7 +45,7 @@ def prepare_jobdir(jobdir: Path) -> bool:
 class SourceRun:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.source = crawl_source(crawler.settings)
+        self.source = crawl_config(crawler).source
         self.started = time.monotonic()
         fd = crawler.settings.getint(SINK_FD_SETTING, -1)
         self.sink = sink_for_fd(fd) if fd >= 0 else None

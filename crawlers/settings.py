@@ -9,10 +9,12 @@ purpose (near-duplicate clustering goes at 500, between scoring and storing)::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from scrapy.settings import BaseSettings
+from scrapy.crawler import Crawler
 
 from lurewatch.config import Settings, Source
 
@@ -46,11 +48,10 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.cluster.ClusterPipeline": 500,
     "crawlers.pipelines.store.StorePipeline": 900,
 }
-# Crawl without scoring (score later with ``lurewatch classify``); tests of crawl
+# False: crawl without scoring (score later with ``lurewatch classify``); tests of crawl
 # behaviour and the benchmark use it, since loading the scorer's lexicons takes a while.
-ITEM_PIPELINES_UNSCORED = {
-    stage: order for stage, order in ITEM_PIPELINES.items() if not stage.endswith("ScorePipeline")
-}
+SCORE_ENABLED = True
+UNSCORED = {"SCORE_ENABLED": False}
 EXTENSIONS = {
     "crawlers.extensions.SourceRun": 100,
 }
@@ -116,11 +117,26 @@ def redis_settings(redis_url: str, source: Source) -> dict[str, Any]:
     }
 
 
-def lurewatch_settings(settings: BaseSettings) -> Settings:
-    """The :class:`Settings` a crawler was started with."""
-    return Settings.model_validate(settings["LUREWATCH_SETTINGS"])
+@dataclass(frozen=True)
+class CrawlConfig:
+    """What one crawler process runs with, typed: the Lurewatch settings and the source
+    (read from the Scrapy settings once per crawler, however many components ask)."""
+
+    settings: Settings
+    source: Source
+    state_path: Path
 
 
-def crawl_source(settings: BaseSettings) -> Source:
-    """The :class:`Source` a crawler was started for."""
-    return Source.model_validate(settings["LUREWATCH_SOURCE"])
+_configs: WeakKeyDictionary[Crawler, CrawlConfig] = WeakKeyDictionary()
+
+
+def crawl_config(crawler: Crawler) -> CrawlConfig:
+    """The :class:`CrawlConfig` of ``crawler`` (made on first use)."""
+    config = _configs.get(crawler)
+    if config is None:
+        values = crawler.settings
+        config = CrawlConfig(settings=Settings.model_validate(values["LUREWATCH_SETTINGS"]),
+                             source=Source.model_validate(values["LUREWATCH_SOURCE"]),
+                             state_path=Path(values["LUREWATCH_STATE_PATH"]))
+        _configs[crawler] = config
+    return config

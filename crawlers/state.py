@@ -6,12 +6,13 @@ killed half-way never skips a record it did not store."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-SCHEMA = """
+from lurewatch.sqlite import Database
+
+MIGRATIONS = ("""
 CREATE TABLE IF NOT EXISTS seen (
     source TEXT NOT NULL,
     record_id TEXT NOT NULL,
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT,
     complete INTEGER NOT NULL DEFAULT 0
 );
-"""
+""",)
 
 
 def _now() -> str:
@@ -38,45 +39,41 @@ class CrawlState:
     reads while the parent writes)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self.db = Database(path, "crawl_state", MIGRATIONS)
 
     def content_hash(self, source: str, record_id: str) -> str | None:
         """The content hash stored for this record, or None if never stored."""
-        row = self._db.execute("SELECT content_hash FROM seen WHERE source=? AND record_id=?",
+        row = self.db.execute("SELECT content_hash FROM seen WHERE source=? AND record_id=?",
                                (source, record_id)).fetchone()
         return row[0] if row else None
 
     def mark_seen(self, source: str, records: Iterable[tuple[str, str]]) -> None:
         """Remember ``(record_id, content_hash)`` pairs as stored."""
         now = _now()
-        with self._db:
-            self._db.execute("BEGIN")
-            self._db.executemany(
+        with self.db.write() as db:
+            db.executemany(
                 "INSERT INTO seen VALUES (?, ?, ?, ?, ?) ON CONFLICT(source, record_id) "
                 "DO UPDATE SET content_hash=excluded.content_hash, last_seen=excluded.last_seen",
                 [(source, rid, digest, now, now) for rid, digest in records])
 
     def seen_count(self, source: str) -> int:
-        return int(self._db.execute("SELECT count(*) FROM seen WHERE source=?",
+        return int(self.db.execute("SELECT count(*) FROM seen WHERE source=?",
                                     (source,)).fetchone()[0])
 
     def start_run(self, source: str) -> bool:
         """Record a run's start; returns whether the previous run of the source finished
         (only then may a crawl stop early at pages it has already seen)."""
-        row = self._db.execute("SELECT complete FROM runs WHERE source=?", (source,)).fetchone()
-        self._db.execute(
+        row = self.db.execute("SELECT complete FROM runs WHERE source=?", (source,)).fetchone()
+        self.db.execute(
             "INSERT INTO runs (source, started_at, complete) VALUES (?, ?, 0) "
             "ON CONFLICT(source) DO UPDATE SET started_at=excluded.started_at, "
             "finished_at=NULL, complete=0", (source, _now()))
         return bool(row and row[0])
 
     def finish_run(self, source: str, *, complete: bool) -> None:
-        self._db.execute("UPDATE runs SET finished_at=?, complete=? WHERE source=?",
+        self.db.execute("UPDATE runs SET finished_at=?, complete=? WHERE source=?",
                          (_now(), int(complete), source))
 
     def close(self) -> None:
-        self._db.close()
+        self.db.close()

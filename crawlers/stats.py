@@ -14,6 +14,7 @@ REJECTED_PREFIX = f"{PREFIX}rejected/"
 STATUS_PREFIX = "downloader/response_status_count/"
 # Seconds each batch of records took to score, one entry per batch (the score pipeline).
 SCORING_SECONDS = f"{PREFIX}scoring_seconds"
+SCORING_FAILED = f"{PREFIX}scoring_failed"  # records stored unscored: the scorer failed
 # Pages the crawler refused as a CAPTCHA or a login wall (``rejected`` reasons).
 BLOCKED_PAGE_REASONS = ("bot_challenge", "login_wall")
 

@@ -10,9 +10,11 @@ each the same footing:
   mode so that transactions are explicit;
 * :meth:`Database.write`: ``BEGIN IMMEDIATE`` … ``COMMIT``, so writers queue on the lock
   at the start instead of failing late with "database is locked";
-* migrations: a list of SQL scripts, applied in order once each, counted in
-  ``PRAGMA user_version``. The first script of every database is written with
-  ``IF NOT EXISTS``, so files made before migrations were counted take it harmlessly.
+* migrations: a named list of SQL scripts, applied in order once each and counted per
+  name in the file's ``schema_migrations`` table, so two components may share a file
+  (the campaign index lives in the cluster index's). The first script of every list is
+  written with ``IF NOT EXISTS``, so files made before migrations were counted take it
+  harmlessly.
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ BUSY_TIMEOUT_S = 30
 class Database:
     """An embedded SQLite file with its migrations applied."""
 
-    def __init__(self, path: str | Path, migrations: Sequence[str], *,
+    def __init__(self, path: str | Path, name: str, migrations: Sequence[str], *,
                  error: type[Exception] = sqlite3.DatabaseError,
                  synchronous: str = "NORMAL") -> None:
-        """``error``: raised (with the file named) when the file cannot be opened as a
-        database; ``synchronous``: SQLite's durability setting (``NORMAL`` is durable
-        across application crashes in WAL mode, ``FULL`` also across power loss)."""
+        """``name``: whose migrations these are; ``error``: raised (with the file named)
+        when the file cannot be opened as a database; ``synchronous``: SQLite's
+        durability setting (``NORMAL`` is durable across application crashes in WAL
+        mode, ``FULL`` also across power loss)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._error = error
@@ -43,7 +46,7 @@ class Database:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._migrate(migrations)
+        self._migrate(name, migrations)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (made on first use)."""
@@ -87,13 +90,19 @@ class Database:
         if db.in_transaction:
             db.execute("COMMIT")
 
-    def _migrate(self, migrations: Sequence[str]) -> None:
+    def _migrate(self, name: str, migrations: Sequence[str]) -> None:
         with self.write() as db:
-            applied = int(db.execute("PRAGMA user_version").fetchone()[0])
-            for number, script in enumerate(migrations[applied:], start=applied + 1):
+            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations"
+                       " (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)")
+            row = db.execute("SELECT applied FROM schema_migrations WHERE name = ?",
+                             (name,)).fetchone()
+            applied = int(row[0]) if row else 0
+            for script in migrations[applied:]:
                 for statement in _statements(script):
                     db.execute(statement)
-                db.execute(f"PRAGMA user_version={number}")
+            db.execute("INSERT INTO schema_migrations (name, applied) VALUES (?, ?)"
+                       " ON CONFLICT (name) DO UPDATE SET applied = excluded.applied",
+                       (name, max(applied, len(migrations))))
 
     def close(self) -> None:
         """Close every connection this object made, in any thread."""

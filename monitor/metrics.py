@@ -18,6 +18,8 @@ from prometheus_client import (
     start_http_server,
 )
 
+from crawlers.stats import SourceStats
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 CRAWLS = Counter("lurewatch_crawls", "Crawls by source and outcome (ok, failed, interrupted,"
@@ -54,6 +56,19 @@ ALERT_DELIVERIES = Counter("lurewatch_alert_deliveries", "Alert deliveries by ch
                            ["channel", "outcome"], registry=REGISTRY)
 
 HEALTH_VALUE = {"healthy": 1.0, "degraded": 0.5, "unhealthy": 0.0}
+
+
+def count_crawl(name: str, counts: SourceStats, health: str) -> None:
+    """The metrics of one finished crawl."""
+    CRAWLS.labels(source=name, outcome="ok").inc()
+    CRAWL_PAGES.labels(source=name).inc(counts.pages_fetched)
+    for kind in ("new", "already_seen", "stored"):
+        CRAWL_RECORDS.labels(source=name, kind=kind).inc(getattr(counts, kind))
+    CRAWL_RECORDS.labels(source=name, kind="rejected").inc(
+        sum(counts.rejected.values()))
+    CRAWL_DURATION.labels(source=name).observe(counts.duration)
+    STORE_WRITE_ERRORS.labels(source=name).inc(counts.store_failed)
+    SOURCE_HEALTH.labels(source=name).set(HEALTH_VALUE.get(health, 0))
 
 
 def serve_metrics(host: str, port: int) -> int:

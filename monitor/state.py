@@ -4,9 +4,8 @@ name this monitor gives its crawl runs, and the ends of crawls the store has not
 This is one monitor process's scheduling state, next to the store under ``data_dir``
 (``monitor.state_path``). Crawl runs and alerts are not here: they live in the store
 (:meth:`index.base.Store.start_run`, :meth:`index.base.Store.add_alert`), which every
-monitor process shares. Every call opens its own connection, so scheduler threads, the
-command line and the review application can read and write it at the same time (WAL
-mode, busy timeout).
+monitor process shares. One :class:`lurewatch.sqlite.Database`: scheduler threads, the
+command line and the review application read and write it at the same time.
 """
 
 from __future__ import annotations
@@ -14,9 +13,6 @@ from __future__ import annotations
 import json
 import secrets
 import socket
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +20,9 @@ from typing import Any
 from index.base import Store
 from index.runs import Run
 from lurewatch.config import Settings
+from lurewatch.sqlite import Database
 
-SCHEMA = """
+MIGRATIONS = ("""
 CREATE TABLE IF NOT EXISTS schedule (
     source TEXT PRIMARY KEY,
     next_run_at TEXT,
@@ -40,7 +37,7 @@ CREATE TABLE IF NOT EXISTS unrecorded_runs (
     source TEXT NOT NULL,
     fields TEXT NOT NULL
 );
-"""
+""",)
 
 
 def utcnow() -> datetime:
@@ -66,30 +63,17 @@ class MonitorState:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        self.db = Database(path, "monitor", MIGRATIONS)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> MonitorState:
         return cls(state_path(settings))
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        try:
-            db.execute("PRAGMA busy_timeout=30000")
-            yield db
-        finally:
-            db.close()
-
     def monitor_name(self) -> str:
         """This monitor's name for its runs: made once (host name and a random id) and kept,
         so a restart finds its own unfinished runs and another monitor on the same host,
         with its own database, has another name."""
-        with self._connect() as db:
+        with self.db.write() as db:
             db.execute("INSERT OR IGNORE INTO identity (key, value) VALUES ('name', ?)",
                        (f"{socket.gethostname()}-{secrets.token_hex(3)}",))
             return str(db.execute("SELECT value FROM identity WHERE key = 'name'").fetchone()[0])
@@ -98,7 +82,7 @@ class MonitorState:
         """Copy the crawl runs an older monitor kept in this file into ``store`` (as runs
         of ``monitor``), then drop them here; how many were copied. Their ids are derived
         from the old ones, so a copy cut short is repeated without doubles."""
-        with self._connect() as db:
+        with self.db.write() as db:
             if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
                               " AND name = 'runs'").fetchone():
                 return 0
@@ -118,35 +102,35 @@ class MonitorState:
     def keep_unrecorded_run(self, run_id: str, source: str, fields: dict[str, Any]) -> None:
         """Keep the end of a finished crawl (``Store.finish_run``'s fields) until it is
         written, so a store that is down, or a monitor stopped meanwhile, loses none."""
-        with self._connect() as db:
+        with self.db.write() as db:
             db.execute("INSERT OR REPLACE INTO unrecorded_runs (run_id, source, fields)"
                        " VALUES (?, ?, ?)", (run_id, source, json.dumps(fields)))
 
     def unrecorded_runs(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(run id, source, fields) of each kept run end, oldest first."""
-        with self._connect() as db:
+        with self.db.write() as db:
             rows = db.execute("SELECT run_id, source, fields FROM unrecorded_runs"
                               " ORDER BY rowid").fetchall()
         return [(row["run_id"], row["source"], json.loads(row["fields"])) for row in rows]
 
     def forget_unrecorded_run(self, run_id: str) -> None:
-        with self._connect() as db:
+        with self.db.write() as db:
             db.execute("DELETE FROM unrecorded_runs WHERE run_id = ?", (run_id,))
 
     # --- schedule -----------------------------------------------------------------
 
     def set_next_run(self, source: str, at: datetime | None) -> None:
-        with self._connect() as db:
+        with self.db.write() as db:
             db.execute(
                 "INSERT INTO schedule (source, next_run_at, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT(source) DO UPDATE SET next_run_at=excluded.next_run_at,"
                 " updated_at=excluded.updated_at", (source, _iso(at), _iso(utcnow())))
 
     def next_runs(self) -> dict[str, datetime | None]:
-        with self._connect() as db:
+        with self.db.write() as db:
             rows = db.execute("SELECT source, next_run_at FROM schedule").fetchall()
         return {row["source"]: _time(row["next_run_at"]) for row in rows}
 
     def clear_schedule(self) -> None:
-        with self._connect() as db:
+        with self.db.write() as db:
             db.execute("UPDATE schedule SET next_run_at=NULL, updated_at=?", (_iso(utcnow()),))

@@ -13,7 +13,8 @@ from lurewatch.cli import app, command
 from lurewatch.config import load_settings
 from lurewatch.errors import UserError
 from review_ui.access import Role
-from review_ui.appdb import DuplicateUserError, ReviewDB
+from review_ui.appdb import ReviewDB
+from review_ui.appdb.accounts import DuplicateUserError
 from review_ui.main import create_app, review_db_path
 from review_ui.security import WeakPasswordError, hash_password
 

@@ -9,9 +9,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from index.base import Store
+from index.errors import NotFoundError
 from lurewatch.config import Settings
+from lurewatch.record import Ad
 from review_ui.access import Permission, allows
-from review_ui.appdb import ReviewDB, User
+from review_ui.appdb import ReviewDB
+from review_ui.appdb.accounts import User
+from review_ui.appdb.cases import Case
 from review_ui.security import CSRF_FIELD, CSRF_HEADER, CookieNames, token_hash, tokens_match
 from review_ui.services.facets import FacetCache
 
@@ -71,6 +75,26 @@ StoreDep = Annotated[Store, Depends(get_store)]
 FacetCacheDep = Annotated[FacetCache, Depends(get_facet_cache)]
 AppDB = Annotated[ReviewDB, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_record(record_id: str, store: StoreDep) -> Ad:
+    """The record a route's ``{record_id}`` names (404 when there is none)."""
+    ad = store.get(record_id)
+    if ad is None:
+        raise NotFoundError(f"no record has id {record_id}")
+    return ad
+
+
+def get_case(case_id: int, db: AppDB) -> Case:
+    """The case a route's ``{case_id}`` names (404 when there is none)."""
+    case = db.get_case(case_id)
+    if case is None:
+        raise NotFoundError(f"no case has id {case_id}")
+    return case
+
+
+RecordDep = Annotated[Ad, Depends(get_record)]
+CaseDep = Annotated[Case, Depends(get_case)]
 
 
 def session_user(request: Request, ctx: AppContext) -> User | None:

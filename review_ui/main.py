@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from index.base import Store
-from index.errors import ConflictError, NotFoundError, StoreUnavailableError
 from lurewatch.config import Settings
 from review_ui.appdb import ReviewDB
-from review_ui.deps import AppContext, CSRFError, Forbidden, LoginRequired, verify_csrf
+from review_ui.deps import AppContext, verify_csrf
+from review_ui.errors import install_error_handlers
 from review_ui.routes import ROUTERS
 from review_ui.security import CookieNames, new_token
-from review_ui.templating import render
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -68,51 +64,7 @@ def create_app(settings: Settings, store: Store, db: ReviewDB | None = None) -> 
             response.headers.setdefault(name, value)
         return response
 
-    @app.exception_handler(LoginRequired)
-    async def to_login(request: Request, exc: LoginRequired) -> Response:
-        target = "/login?next=" + quote(request.url.path + (
-            f"?{request.url.query}" if request.url.query else ""), safe="")
-        if request.headers.get("hx-request"):
-            return Response(status_code=401, headers={"HX-Redirect": target})
-        if request.method != "GET":
-            return render(request, "error.html", 401, message="Your session has ended. "
-                          "Log in again; nothing was changed.")
-        return RedirectResponse(target, status_code=303)
-
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return render(request, "error.html", 403, message=str(exc))
-
-    @app.exception_handler(CSRFError)
-    async def csrf_failed(request: Request, exc: CSRFError) -> Response:
-        return render(request, "error.html", 403, message="The form was stale or came from "
-                      "another site (CSRF check failed). Reload the page and try again.")
-
-    @app.exception_handler(ConflictError)
-    async def conflict(request: Request, exc: ConflictError) -> Response:
-        return render(request, "error.html", 409, message=(
-            "Someone else changed this record while you had it open "
-            f"(you saw version {exc.expected}, it is now at version {exc.actual}). "
-            "Your decision was not applied. Open the record again to see theirs."),
-            link=f"/records/{exc.record_id}")
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}"
-            for e in exc.errors())
-        return render(request, "error.html", 400, message=f"Bad request: {problems}")
-
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError) -> Response:
-        return render(request, "error.html", 404, message=str(exc))
-
-    @app.exception_handler(StoreUnavailableError)
-    async def store_unavailable(request: Request, exc: StoreUnavailableError) -> Response:
-        return render(request, "error.html", 503, message=(
-            "The record store is not answering just now, so this page cannot be shown and "
-            "nothing was changed. Try again in a minute; if it goes on, tell an admin."))
-
+    install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)

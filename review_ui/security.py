@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from review_ui.appdb import ReviewDB, User
+from review_ui.appdb import ReviewDB
+from review_ui.appdb.accounts import User
 
 SESSION_LIFETIME_S = 12 * 3600
 MIN_PASSWORD_LENGTH = 10

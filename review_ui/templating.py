@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from review_ui.access import Permission, allows
-from review_ui.appdb import User
+from review_ui.appdb.accounts import User
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 

@@ -13,6 +13,7 @@ import lxml.html
 from extruct.jsonld import JsonLdExtractor
 from extruct.w3cmicrodata import MicrodataExtractor
 
+from classifiers.salary import monthly_usd
 from crawlers.extract.common import (
     OG_IMAGE_XPATH,
     PageRejected,
@@ -229,7 +230,8 @@ def _salary(value: Any) -> Salary | None:
         span = f"{low:,.0f}" if low == high else f"{low:,.0f}-{high:,.0f}"
         text = " ".join(filter(None, [currency, span, f"/{period}" if period else ""]))
     return Salary(text=text, amount_min=low, amount_max=high, currency=currency,
-                  period=period)
+                  period=period, monthly_usd=monthly_usd(high, currency, period)
+                  if currency and high else None)
 
 
 def _images(value: Any) -> list[Any]:

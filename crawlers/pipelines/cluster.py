@@ -10,7 +10,7 @@ from scrapy.crawler import Crawler
 
 from classifiers.campaigns import CampaignIndex
 from classifiers.cluster import CLUSTER_INDEX_FILE, NearDuplicateIndex
-from crawlers.settings import lurewatch_settings
+from crawlers.settings import crawl_config
 from lurewatch.record import Ad
 
 
@@ -21,7 +21,7 @@ class ClusterPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        data_dir = lurewatch_settings(crawler.settings).data_dir
+        data_dir = crawl_config(crawler).settings.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         path = data_dir / CLUSTER_INDEX_FILE
         return cls(NearDuplicateIndex(path), CampaignIndex(path))

@@ -1,9 +1,9 @@
 """First pipeline stage: make records comparable before they are scored and stored.
 
-Structured pay (from schema.org) gets its monthly USD figure, the source's country
-fills in where the page gave none, and impossible dates (posted in the future) are
-dropped. Contacts and pay written in the text are found by the scorer, which reads the
-text anyway (``classifiers.scoring``)."""
+The source's country fills in where the page gave none, and impossible dates (posted in
+the future) are dropped. Structured pay gets its monthly USD figure where it is read
+(``crawlers.extract.jsonld``); contacts and pay written in the text are found by the
+scorer, which reads the text anyway (``classifiers.scoring``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Self
 
 from scrapy.crawler import Crawler
 
-from classifiers.salary import monthly_usd
+from crawlers.settings import crawl_config
 from lurewatch.record import Ad
 
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones differ; more than this is wrong
@@ -24,10 +24,6 @@ def normalise_record(ad: Ad, *, default_country: str | None) -> Ad:
         update["country"] = default_country
     if ad.posted_at is not None and ad.posted_at > datetime.now(UTC) + FUTURE_SLACK:
         update["posted_at"] = None
-    salary = ad.salary
-    if salary and salary.monthly_usd is None and salary.currency and salary.amount_max:
-        update["salary"] = salary.model_copy(update={
-            "monthly_usd": monthly_usd(salary.amount_max, salary.currency, salary.period)})
     return ad.model_copy(update=update) if update else ad
 
 
@@ -37,8 +33,7 @@ class NormalisePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        source = crawler.settings.get("LUREWATCH_SOURCE") or {}
-        return cls(source.get("country"))
+        return cls(crawl_config(crawler).source.country)
 
     def process_item(self, item: Ad) -> Ad:
         return normalise_record(item, default_country=self.default_country)

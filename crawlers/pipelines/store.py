@@ -6,12 +6,13 @@ crawl killed half-way loses at most the last unsent batch, which is refetched ne
 
 from __future__ import annotations
 
-import asyncio
 from typing import Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawlers.batching import Batcher
+from crawlers.settings import crawl_config
 from crawlers.sink import SINK_FD_SETTING, RecordSink, sink_for_fd
 from lurewatch.record import Ad
 
@@ -20,35 +21,23 @@ class StorePipeline:
     def __init__(self, sink: RecordSink, source: str, batch_size: int, max_wait: float) -> None:
         self.sink = sink
         self.source = source
-        self.batch_size = batch_size
-        self.max_wait = max_wait
-        self._pending: list[Ad] = []
-        self._timer: asyncio.TimerHandle | None = None
+        self._batches: Batcher[Ad] = Batcher(batch_size, max_wait, self._send)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         fd = crawler.settings.getint(SINK_FD_SETTING, -1)
         if fd < 0:
             raise NotConfigured("no record sink: run crawls through crawlers.run.crawl")
-        return cls(sink_for_fd(fd), crawler.settings["LUREWATCH_SOURCE"]["name"],
+        return cls(sink_for_fd(fd), crawl_config(crawler).source.name,
                    crawler.settings.getint("STORE_BATCH_SIZE", 50),
                    crawler.settings.getfloat("STORE_BATCH_MAX_WAIT", 1.0))
 
     def process_item(self, item: Ad) -> Ad:
-        self._pending.append(item)
-        if len(self._pending) >= self.batch_size:
-            self._flush()
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.max_wait, self._flush)
+        self._batches.add(item)
         return item
 
-    def _flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        batch, self._pending = self._pending, []
-        if batch:
-            self.sink.records(self.source, batch)
+    def _send(self, batch: list[Ad]) -> None:
+        self.sink.records(self.source, batch)
 
     def close_spider(self) -> None:
-        self._flush()
+        self._batches.flush()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any, Self
 
 import scrapy
@@ -20,7 +19,7 @@ from twisted.python.failure import Failure
 from crawlers.extract.common import PageRejected, decode_html
 from crawlers.extract.jsonld import PageContext
 from crawlers.middlewares.url_safety import UnsafeURL
-from crawlers.settings import crawl_source
+from crawlers.settings import crawl_config
 from crawlers.state import CrawlState
 from lurewatch.config import Source
 from lurewatch.record import Ad, record_id
@@ -52,9 +51,8 @@ class LurewatchSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        source = crawl_source(crawler.settings)
-        state = CrawlState(Path(crawler.settings["LUREWATCH_STATE_PATH"]))
-        spider = cls(source, state, *args, **kwargs)
+        config = crawl_config(crawler)
+        spider = cls(config.source, CrawlState(config.state_path), *args, **kwargs)
         spider._set_crawler(crawler)
         spider.distributed = bool(crawler.settings.get("REDIS_URL"))
         if spider.distributed:

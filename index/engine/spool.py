@@ -30,7 +30,7 @@ class Spool:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         # FULL: a record the engine could not take must survive a power cut too.
-        self.db = Database(self.path, MIGRATIONS, synchronous="FULL")
+        self.db = Database(self.path, "spool", MIGRATIONS, synchronous="FULL")
 
     def append(self, records: Iterable[Ad]) -> int:
         rows = [(ad.id, ad.to_json()) for ad in records]

@@ -26,7 +26,7 @@ class SQLiteStore(SQLiteSearch, SQLiteRecords, SQLiteAlerts, SQLiteRuns, Store):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.db = Database(self.path, MIGRATIONS, error=StoreError)
+        self.db = Database(self.path, "store", MIGRATIONS, error=StoreError)
 
     def close(self) -> None:
         self.db.close()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from review_ui.access import Role
-from review_ui.appdb import DuplicateUserError
+from review_ui.appdb.accounts import DuplicateUserError
 from review_ui.deps import Admin, AppDB
 from review_ui.security import WeakPasswordError, hash_password
 from review_ui.templating import render

@@ -9,19 +9,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from index.errors import NotFoundError
-from review_ui.appdb import Case, ReviewDB
-from review_ui.deps import AppDB, Investigator, StoreDep
+from review_ui.deps import AppDB, CaseDep, Investigator, StoreDep
 from review_ui.services import exports
 from review_ui.templating import render
 
 router = APIRouter(prefix="/cases")
-
-
-def _case(db: ReviewDB, case_id: int) -> Case:
-    case = db.get_case(case_id)
-    if case is None:
-        raise NotFoundError(f"no case has id {case_id}")
-    return case
 
 
 @router.get("")
@@ -45,40 +37,36 @@ def create_case(request: Request, user: Investigator, db: AppDB,
 
 
 @router.get("/{case_id}")
-def case_view(request: Request, case_id: int, user: Investigator, store: StoreDep,
+def case_view(request: Request, user: Investigator, case: CaseDep, store: StoreDep,
               db: AppDB) -> Response:
-    case = _case(db, case_id)
     return render(request, "case.html", page_title=case.name, case=case,
-                  items=exports.case_records(store, db, case_id))
+                  items=exports.case_records(store, db, case.id))
 
 
 @router.post("/{case_id}/records")
-def add_records(case_id: int, user: Investigator, store: StoreDep, db: AppDB,
+def add_records(user: Investigator, case: CaseDep, store: StoreDep, db: AppDB,
                 record_ids: Annotated[list[str], Form()]) -> RedirectResponse:
-    _case(db, case_id)
     known = [rid for rid in record_ids if store.get(rid) is not None]
     if not known:
         raise NotFoundError("none of the selected records exists")
-    db.add_to_case(case_id, known, user.username)
-    db.audit(user.username, "case_records_added", f"case {case_id}", " ".join(known))
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    db.add_to_case(case.id, known, user.username)
+    db.audit(user.username, "case_records_added", f"case {case.id}", " ".join(known))
+    return RedirectResponse(f"/cases/{case.id}", status_code=303)
 
 
 @router.get("/{case_id}/export.csv")
-def export_csv(case_id: int, user: Investigator, store: StoreDep, db: AppDB) -> Response:
-    case = _case(db, case_id)
-    items = exports.case_records(store, db, case_id)
-    db.audit(user.username, "export", f"case {case_id}", f"csv, {len(items)} records")
+def export_csv(user: Investigator, case: CaseDep, store: StoreDep, db: AppDB) -> Response:
+    items = exports.case_records(store, db, case.id)
+    db.audit(user.username, "export", f"case {case.id}", f"csv, {len(items)} records")
     return Response(exports.case_csv(items), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition":
                              f'attachment; filename="lurewatch-case-{case.id}.csv"'})
 
 
 @router.get("/{case_id}/export.json")
-def export_json(case_id: int, user: Investigator, store: StoreDep, db: AppDB) -> Response:
-    case = _case(db, case_id)
-    items = exports.case_records(store, db, case_id)
-    db.audit(user.username, "export", f"case {case_id}", f"json, {len(items)} records")
+def export_json(user: Investigator, case: CaseDep, store: StoreDep, db: AppDB) -> Response:
+    items = exports.case_records(store, db, case.id)
+    db.audit(user.username, "export", f"case {case.id}", f"json, {len(items)} records")
     return Response(exports.case_json(case.name, case.id, items),
                     media_type="application/json",
                     headers={"Content-Disposition":
@@ -86,10 +74,9 @@ def export_json(case_id: int, user: Investigator, store: StoreDep, db: AppDB) ->
 
 
 @router.get("/{case_id}/report")
-def report(request: Request, case_id: int, user: Investigator, store: StoreDep,
+def report(request: Request, user: Investigator, case: CaseDep, store: StoreDep,
            db: AppDB) -> Response:
-    case = _case(db, case_id)
-    items = exports.case_records(store, db, case_id)
-    db.audit(user.username, "export", f"case {case_id}", f"report, {len(items)} records")
+    items = exports.case_records(store, db, case.id)
+    db.audit(user.username, "export", f"case {case.id}", f"report, {len(items)} records")
     return render(request, "case_report.html", page_title=f"Case report: {case.name}",
                   case=case, items=items)

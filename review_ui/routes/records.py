@@ -12,7 +12,7 @@ from starlette.datastructures import QueryParams
 from index.errors import NotFoundError
 from lurewatch.record import INDICATOR_GROUPS
 from review_ui.access import Permission, allows
-from review_ui.deps import AppDB, Reader, SettingsDep, StoreDep, Triager
+from review_ui.deps import AppDB, Reader, RecordDep, SettingsDep, StoreDep, Triager
 from review_ui.forms import Parsed, queue_filters
 from review_ui.highlight import evidence_segments
 from review_ui.services import images, records, triage
@@ -23,11 +23,8 @@ MAX_NOTE = 4000
 
 
 @router.get("/{record_id}")
-def focus(request: Request, record_id: str, user: Reader, store: StoreDep,
+def focus(request: Request, user: Reader, ad: RecordDep, store: StoreDep,
           db: AppDB) -> Response:
-    ad = store.get(record_id)
-    if ad is None:
-        raise NotFoundError(f"no record has id {record_id}")
     segments, legend = evidence_segments(ad)
     claims = db.live_claims()
     return render(
@@ -44,15 +41,11 @@ def focus(request: Request, record_id: str, user: Reader, store: StoreDep,
 
 
 @router.get("/{record_id}/images/{number}")
-def image(record_id: str, number: int, user: Reader, store: StoreDep,
-          settings: SettingsDep) -> Response:
+def image(user: Reader, ad: RecordDep, number: int, settings: SettingsDep) -> Response:
     """The record's image ``number``, fetched here so the reviewer's browser never
     contacts the poster's server; never cached (see services/images.py)."""
-    ad = store.get(record_id)
-    if ad is None:
-        raise NotFoundError(f"no record has id {record_id}")
     if not 0 <= number < len(ad.images):
-        raise NotFoundError(f"record {record_id} has no image {number}")
+        raise NotFoundError(f"record {ad.id} has no image {number}")
     crawl = settings.crawl
     try:
         fetched = images.fetch_image(
@@ -87,12 +80,9 @@ def decide(request: Request, record_id: str, user: Triager, store: StoreDep, db:
 
 
 @router.post("/{record_id}/claim")
-def claim(record_id: str, user: Triager, store: StoreDep, db: AppDB,
-          settings: SettingsDep) -> RedirectResponse:
-    if store.get(record_id) is None:
-        raise NotFoundError(f"no record has id {record_id}")
-    triage.claim(db, settings, record_id, user)
-    return RedirectResponse(f"/records/{record_id}", status_code=303)
+def claim(user: Triager, ad: RecordDep, db: AppDB, settings: SettingsDep) -> RedirectResponse:
+    triage.claim(db, settings, ad.id, user)
+    return RedirectResponse(f"/records/{ad.id}", status_code=303)
 
 
 @router.post("/{record_id}/release")
@@ -102,10 +92,9 @@ def release(record_id: str, user: Triager, db: AppDB) -> RedirectResponse:
 
 
 @router.post("/{record_id}/notes")
-def add_note(request: Request, record_id: str, user: Triager, store: StoreDep, db: AppDB,
+def add_note(request: Request, user: Triager, ad: RecordDep, db: AppDB,
              text: Annotated[str, Form(max_length=MAX_NOTE)]) -> Response:
-    if store.get(record_id) is None:
-        raise NotFoundError(f"no record has id {record_id}")
+    record_id = ad.id
     if not text.strip():
         return render(request, "error.html", 400, message="A note cannot be empty.",
                       link=f"/records/{record_id}")

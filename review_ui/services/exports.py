@@ -12,7 +12,8 @@ from classifiers.transformer.dataset import REVIEWED_LABELS, reviewed_item
 from index.base import Store
 from index.query import SearchFilters
 from lurewatch.record import Ad
-from review_ui.appdb import Note, ReviewDB
+from review_ui.appdb import ReviewDB
+from review_ui.appdb.work import Note
 from review_ui.services.charts import to_csv
 
 CSV_COLUMNS = (

@@ -22,7 +22,9 @@ from typing import Any
 
 from index.base import Store
 from lurewatch.config import PACKAGE_ROOT, Settings
-from review_ui.appdb import ReviewDB, TrainingRun, User
+from review_ui.appdb import ReviewDB
+from review_ui.appdb.accounts import User
+from review_ui.appdb.training import TrainingRun
 from review_ui.services.exports import training_rows
 
 CLI = [sys.executable, "-m", "lurewatch"]

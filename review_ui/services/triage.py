@@ -17,7 +17,8 @@ from index.errors import ConflictError, NotFoundError
 from index.query import SearchFilters, SearchQuery
 from lurewatch.config import Settings
 from lurewatch.record import FLAGGED_LABELS, INDICATORS, Ad, Decision, ReviewState
-from review_ui.appdb import ReviewDB, User
+from review_ui.appdb import ReviewDB
+from review_ui.appdb.accounts import User
 from review_ui.services.facets import FacetCache
 
 QUEUE_FACETS = ("label", "language", "country", "source", "indicator")

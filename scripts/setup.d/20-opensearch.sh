@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
 # OpenSearch test node: fetch the runner's jars from Maven Central (cached)
-exec bash index/testnode/fetch.sh
+exec bash tests/support/opensearch/fetch.sh

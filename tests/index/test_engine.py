@@ -23,10 +23,10 @@ from index.engine import EngineStore, EngineUnavailableError
 from index.engine.clients import ENGINE_STORES, OpenSearchStore, open_engine_store
 from index.kibana import SAVED_OBJECTS, import_saved_objects, saved_objects
 from index.query import SearchFilters, SearchQuery
-from index.testnode.fixtures import engine_settings
-from index.testnode.generate import generated_ads
-from index.testnode.node import RunnerNode, start_cluster
 from lurewatch.cli import load_commands
+from tests.support.opensearch.fixtures import engine_settings
+from tests.support.opensearch.generate import generated_ads
+from tests.support.opensearch.node import RunnerNode, start_cluster
 
 app = load_commands()
 

@@ -21,7 +21,6 @@ from index.base import Store
 from index.engine.clients import open_engine_store
 from index.runs import ABANDONED_RUN_ERROR, Run
 from index.sqlite import SQLiteStore
-from index.testnode.fixtures import engine_settings
 from lurewatch.config import HealthThresholds, Settings, Source
 from lurewatch.record import Ad, Indicator, Label, Span
 from monitor import metrics
@@ -30,6 +29,7 @@ from monitor.health import assess
 from monitor.scheduler import CrawlSlots, Monitor, first_run_time
 from monitor.state import MonitorState
 from tests.monitor.conftest import HttpReceiver, Mailbox, Outage
+from tests.support.opensearch.fixtures import engine_settings
 
 LIMITS = HealthThresholds()
 

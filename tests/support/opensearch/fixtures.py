@@ -15,14 +15,14 @@ import pytest
 
 from index.engine import EngineStore
 from index.engine.clients import OpenSearchStore
-from index.testnode.node import RunnerNode, jar_dir, jars_present
 from lurewatch.config import StoreSettings
+from tests.support.opensearch.node import RunnerNode, jar_dir, jars_present
 
 
 @pytest.fixture(scope="session")
 def opensearch_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunnerNode]:
     if not jars_present():
-        pytest.fail(f"test node jars missing in {jar_dir()}: run index/testnode/fetch.sh "
+        pytest.fail(f"test node jars missing in {jar_dir()}: run tests/support/opensearch/fetch.sh "
                     "(part of the set-up command)")
     node = RunnerNode(tmp_path_factory.mktemp("opensearch"),
                       cluster_name=f"lurewatch-test-{uuid.uuid4().hex[:8]}")

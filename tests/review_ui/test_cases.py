@@ -1,0 +1,47 @@
+"""Cases and their exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tests.review_ui.conftest import (
+    Env,
+    csrf,
+    decision,
+)
+from tests.review_ui.seed import records
+
+RECORDS = records()
+MALAY, MALAY_COPY, THAI, BURMESE, CHINESE, INDONESIAN, MINORS, LEGIT, XSS = RECORDS
+
+
+def test_case_export_csv_json_report(any_env: Env) -> None:
+    env = any_env
+    ivan = env.client("ivan")
+    created = ivan.post("/cases", data={"csrf_token": csrf(ivan), "name": "Johor factory ring",
+                                        "record_ids": [MALAY.id, BURMESE.id]})
+    case_url = created.headers["location"]
+    ivan.post(f"{case_url}/records", data={"csrf_token": csrf(ivan), "record_ids": [XSS.id]})
+    env.store.decide(MALAY.id, decision("ana"), 0)
+    env.db.add_note(MALAY.id, "ana", "=HYPERLINK(\"http://evil\")")
+    table = list(csv.DictReader(io.StringIO(ivan.get(f"{case_url}/export.csv").text)))
+    assert [r["id"] for r in table] == [MALAY.id, BURMESE.id, XSS.id]
+    assert "ana: confirmed_tip" in table[0]["decisions"]
+    assert table[0]["notes"].endswith("ana: =HYPERLINK(\"http://evil\")")
+    assert table[2]["employer"].startswith("<b")  # CSV carries the text as it was
+    document = json.loads(ivan.get(f"{case_url}/export.json").text)
+    assert document["case"]["name"] == "Johor factory ring"
+    assert document["records"][0]["notes"][0]["by"] == "ana"
+    report = ivan.get(f"{case_url}/report").text
+    assert "Johor factory ring" in report and "<script>window" not in report
+    assert [e.detail.split(",")[0] for e in env.db.audit_entries(action="export")] == [
+        "report", "json", "csv"]
+
+
+def test_csv_cells_cannot_become_formulas() -> None:
+    from review_ui.services.charts import to_csv
+
+    row = next(csv.reader(io.StringIO(to_csv(["a", "b"], [["=1+1", "ok"]]).splitlines()[1])))
+    assert row == ["'=1+1", "ok"]
