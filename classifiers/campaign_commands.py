@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,11 +21,14 @@ from classifiers.campaigns import (
     stored_campaigns,
 )
 from classifiers.cluster import CLUSTER_INDEX_FILE, ClusterIndexError, NearDuplicateIndex
-from classifiers.templates import stored_cluster_template
+from classifiers.templates import ClusterTemplate, stored_cluster_template
 from index import open_store
+from index.base import Store
 from lurewatch.cli import app, command
 from lurewatch.config import load_settings
 from lurewatch.errors import UserError
+
+T = TypeVar("T")
 
 console = Console()
 cluster_app = typer.Typer(help="Near-duplicate clusters of ads.", no_args_is_help=True)
@@ -67,19 +71,30 @@ def rebuild(index_path: IndexOption = None, as_json: JsonOption = False) -> None
     console.print(table)
 
 
+def _show(find: Callable[[Store, str], T | None], key: str, what: str, as_json: bool,
+          show: Callable[[T], None]) -> None:
+    """Print what ``find`` gives for ``key`` in the configured store, as JSON (its
+    ``to_dict()``) or with ``show``; a one-line error if nothing."""
+    settings = load_settings()
+    with open_store(settings.store) as store:
+        found = find(store, key)
+    if found is None:
+        raise UserError(f"no stored record is in {what} {key!r}")
+    if as_json:
+        _print_json(found.to_dict())  # type: ignore[attr-defined]
+    else:
+        show(found)
+
+
 @command(cluster_app, name="template")
 def template(cluster_id: Annotated[str, typer.Argument(help="A cluster id (nd-…).")],
              as_json: JsonOption = False) -> None:
     """A cluster's shared template and the values each slot took."""
-    settings = load_settings()
-    with open_store(settings.store) as store:
-        found = stored_cluster_template(store, cluster_id)
-    if found is None:
-        raise UserError(f"no stored record is in cluster {cluster_id!r}")
-    if as_json:
-        _print_json(found.to_dict())
-        return
-    console.print(Text(f"{cluster_id}: {found.members} ads", style="bold"))
+    _show(stored_cluster_template, cluster_id, "cluster", as_json, _print_template)
+
+
+def _print_template(found: ClusterTemplate) -> None:
+    console.print(Text(f"{found.cluster_id}: {found.members} ads", style="bold"))
     console.print(found.template, markup=False, highlight=False)
     table = Table("slot", "kind", "values (count)")
     for slot in found.slots:
@@ -121,14 +136,10 @@ def list_campaigns(
 def show_campaign(campaign_id: Annotated[str, typer.Argument(help="A campaign id (cmp-…).")],
                   as_json: JsonOption = False) -> None:
     """One campaign with its members, shared contacts and score parts."""
-    settings = load_settings()
-    with open_store(settings.store) as store:
-        group = stored_campaign(store, campaign_id)
-    if group is None:
-        raise UserError(f"no stored record is in campaign {campaign_id!r}")
-    if as_json:
-        _print_json(group.to_dict())
-        return
+    _show(stored_campaign, campaign_id, "campaign", as_json, _print_campaign)
+
+
+def _print_campaign(group: RecordGroup) -> None:
     console.print(_campaign_table([group]))
     console.print("shared: " + ", ".join(f"{k} ({n})" for k, n in group.links.items()),
                   markup=False, highlight=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from starlette.datastructures import QueryParams
 
@@ -63,30 +64,24 @@ class Parsed:
         return default
 
 
+def _record_filters(params: QueryParams, parsed: Parsed) -> dict[str, Any]:
+    """The filters search and the queue share."""
+    return {name: parsed.many(params, key) for name, key in (
+        ("labels", "label"), ("indicators", "indicator"), ("languages", "language"),
+        ("sources", "source"), ("countries", "country"))} | {
+        "score_min": parsed.number(params, "score_min"),
+        "score_max": parsed.number(params, "score_max")}
+
+
 def search_filters(params: QueryParams, parsed: Parsed) -> SearchFilters:
     return SearchFilters(
-        labels=parsed.many(params, "label"),
-        indicators=parsed.many(params, "indicator"),
-        languages=parsed.many(params, "language"),
-        sources=parsed.many(params, "source"),
-        countries=parsed.many(params, "country"),
+        **_record_filters(params, parsed),
         review_states=parsed.many(params, "review_state"),
         posted_from=parsed.day(params, "from"),
         posted_to=parsed.day(params, "to", end=True),
-        score_min=parsed.number(params, "score_min"),
-        score_max=parsed.number(params, "score_max"),
     )
 
 
 def queue_filters(params: QueryParams, parsed: Parsed) -> QueueFilters:
     sort = parsed.choice(params, "sort", ("score", "age", "newest"), "score")
-    return QueueFilters(
-        sort=sort,  # type: ignore[arg-type]
-        labels=parsed.many(params, "label"),
-        languages=parsed.many(params, "language"),
-        countries=parsed.many(params, "country"),
-        sources=parsed.many(params, "source"),
-        indicators=parsed.many(params, "indicator"),
-        score_min=parsed.number(params, "score_min"),
-        score_max=parsed.number(params, "score_max"),
-    )
+    return QueueFilters(sort=sort, **_record_filters(params, parsed))  # type: ignore[arg-type]

@@ -53,89 +53,22 @@ class Template:
     other_script: tuple[str, str] | Callable[[str], str] | None = None
 
 
-TEMPLATES = (
-    Template("factory_en", "en", "Factory operators needed in {city}",
-             "Urgent hiring {count} factory operators for electronics plant in {city}. "
-             "Salary {salary_rm} per month plus overtime. Free hostel and transport. "
-             "No experience needed, age 18-{age}. Company will arrange work permit and "
-             "air ticket, deducted from salary later. WhatsApp {name} at {phone} today."),
-    # Another recruiter's factory ad: same vocabulary, different ad.
-    Template("semicon_en", "en", "Production operators, semiconductor plant {city}",
-             "We are a semiconductor assembly plant in {city} with {count} openings for "
-             "production operators on rotating 12-hour shifts. Basic pay {salary_rm}, "
-             "attendance bonus and meal allowance. Free hostel and transport provided. "
-             "No experience needed, training given. Walk in for interview with {name}, "
-             "or call {phone}."),
-    Template("kilang_ms", "ms", "Jawatan kosong operator kilang {city}",
-             "Kilang di {city} perlukan {count} pekerja segera. Gaji {salary_rm} sebulan, "
-             "kerja 12 jam, OT dibayar. Asrama percuma disediakan. Tiada kelayakan "
-             "diperlukan, umur 18 hingga {age} tahun. Serahkan salinan IC atau pasport "
-             "semasa temuduga. Hubungi {name} {phone} sekarang juga."),
-    Template("tki_id", "id", "Lowongan kerja ke Malaysia tanpa biaya",
-             "Dibutuhkan {count} orang pekerja ladang sawit di {city}, Malaysia. Gaji "
-             "{salary_rm} per bulan, makan dan mess ditanggung. Berangkat cepat, paspor "
-             "diurus PT, potong gaji 6 bulan. Syarat: pria/wanita usia 20-{age}, sehat. "
-             "Info lengkap hubungi {name} WA {phone}."),
-    Template("ktv_zh", "zh", "高薪招聘KTV公主",
-             "{city}高级KTV招聘公主{count}名，月薪{salary_rm}起，日结小费另算。"
-             "要求：女性，18至{age}岁，身高160以上，形象好，无经验可培训。"
-             "包吃包住，机票报销，签证公司负责。有意者请加微信或电话联系{name}：{phone}。",
-             other_script=("高薪招聘KTV公主",
-                           "{city}高級KTV招聘公主{count}名，月薪{salary_rm}起，日結小費另算。"
-                           "要求：女性，18至{age}歲，身高160以上，形象好，無經驗可培訓。"
-                           "包吃包住，機票報銷，簽證公司負責。有意者請加微信或電話聯繫{name}：{phone}。")),
-    Template("kefu_zh", "zh", "海外网络客服急招",
-             "柬埔寨{city}公司急招网络客服{count}人，会打字就行，工资{salary_usd}美金每月，"
-             "提成另算。公司包机票、包吃住，落地即可上班，护照由公司统一保管办理工作签。"
-             "年龄18-{age}岁，男女不限。联系人{name}，电报{phone}。",
-             other_script=("海外網絡客服急招",
-                           "柬埔寨{city}公司急招網絡客服{count}人，會打字就行，工資{salary_usd}美金每月，"
-                           "提成另算。公司包機票、包吃住，落地即可上班，護照由公司統一保管辦理工作簽。"
-                           "年齡18-{age}歲，男女不限。聯繫人{name}，電報{phone}。")),
-    Template("factory_th", "th", "รับสมัครพนักงานโรงงานด่วน",
-             "รับสมัครพนักงานโรงงานที่{city} จำนวน {count} อัตรา เงินเดือน {salary_thb} บาท "
-             "มีที่พักฟรี ไม่ต้องมีประสบการณ์ อายุ 18-{age} ปี ทำงานวันละ 12 ชั่วโมง "
-             "บริษัทออกค่าตั๋วเครื่องบินให้ก่อน หักจากเงินเดือนภายหลัง ติดต่อ{name} โทร {phone}"),
-    Template("factory_my", "my", "ထိုင်းနိုင်ငံ စက်ရုံအလုပ်သမား ခေါ်ယူနေသည်",
-             "{city} မြို့ရှိ စက်ရုံတွင် အလုပ်သမား {count} ဦး အမြန်လိုအပ်သည်။ "
-             "လစာ {salary_thb} ဘတ် ရမည်။ နေစရာ အခမဲ့ ပေးမည်။ အတွေ့အကြုံ မလိုပါ။ "
-             "အသက် ၁၈ မှ {age} နှစ်အထိ။ ပတ်စ်ပို့ မလိုပါ၊ နယ်စပ်ဖြတ်ကျော်ရေး စီစဉ်ပေးမည်။ "
-             "ဆက်သွယ်ရန် {name} ဖုန်း {phone}"),
-    Template("construction_km", "km", "ត្រូវការកម្មករសំណង់នៅប្រទេសថៃ",
-             "ក្រុមហ៊ុនត្រូវការកម្មករសំណង់ {count} នាក់ នៅ{city} ប្រាក់ខែ {salary_thb} បាត "
-             "មានកន្លែងស្នាក់នៅឥតគិតថ្លៃ មិនត្រូវការបទពិសោធន៍ អាយុ ១៨ ដល់ {age} ឆ្នាំ "
-             "ក្រុមហ៊ុនរៀបចំការឆ្លងដែន និងលិខិតឆ្លងដែនជូន សូមទាក់ទង {name} លេខ {phone}"),
-    Template("xkld_vi", "vi", "Tuyển lao động đi Malaysia lương cao",
-             "Công ty tuyển gấp {count} lao động nam nữ làm việc tại nhà máy ở {city}. "
-             "Lương {salary_rm} mỗi tháng, bao ăn ở, tăng ca nhiều. Không cần kinh nghiệm, "
-             "tuổi từ 18 đến {age}. Chi phí xuất cảnh công ty ứng trước, trừ dần vào lương. "
-             "Liên hệ {name} Zalo {phone} để đăng ký ngay.",
-             other_script=lambda text: strip_diacritics(text)),
-    Template("helper_tl", "tl", "Hiring domestic helper abroad, no placement fee",
-             "Kailangan ng {count} kasambahay para sa pamilya sa {city}. Sahod {salary_rm} "
-             "kada buwan, libre ang pagkain at tirahan, isang araw na pahinga kada buwan. "
-             "Edad 21-{age}, kahit walang karanasan. Tourist visa muna, aayusin ng agency ang "
-             "working visa pagdating. Mag-message kay {name} sa {phone}."),
-    Template("security_ne", "ne", "मलेसियामा सुरक्षा गार्डको माग",
-             "{city} मा सुरक्षा गार्ड {count} जना चाहिएको छ। तलब {salary_rm} मासिक, "
-             "खाना र बस्ने व्यवस्था कम्पनीको। उमेर १८ देखि {age} वर्ष, उचाइ ५ फिट ६ इन्च। "
-             "म्यानपावर शुल्क पछि तलबबाट कटौती हुनेछ। सम्पर्क {name} {phone}"),
-    Template("construction_bn", "bn", "মালয়েশিয়ায় নির্মাণ শ্রমিক নিয়োগ",
-             "{city} শহরে নির্মাণ কাজের জন্য {count} জন শ্রমিক লাগবে। বেতন মাসে "
-             "{salary_rm}, থাকা খাওয়া ফ্রি। বয়স ২০ থেকে {age} বছর। ভিসা ও টিকিট কোম্পানি "
-             "দেবে, খরচ বেতন থেকে কাটা হবে। যোগাযোগ করুন {name}, হোয়াটসঅ্যাপ {phone}"),
-    Template("gro_en", "en", "GRO / hostess wanted, high commission",
-             "Classy lounge in {city} looking for {count} GRO and hostess girls. Earn "
-             "{salary_rm} and above monthly with tips and commission. Pretty, slim, age "
-             "18-{age}, send 3 full body photos first. Accommodation provided, passport kept "
-             "safe by management. DM {name} at {phone} on Telegram."),
-    Template("driver_sr", "sr", "Potrebni vozači za rad u Maleziji",
-             "Agencija traži {count} vozača kamiona za rad u gradu {city}. Plata {salary_usd} "
-             "dolara mesečno, smeštaj obezbeđen. Iskustvo nije potrebno, starost do {age} "
-             "godina. Troškove vize i karte plaća agencija, pa se odbijaju od plate. "
-             "Pozovite {name} na broj {phone}.",
-             other_script=lambda text: serbian_cyrillic(text)),
-)
+TEMPLATES_FILE = Path(__file__).with_name("cluster_templates.yaml")
+
+
+def load_templates(path: Path = TEMPLATES_FILE) -> tuple[Template, ...]:
+    """The templates of ``cluster_templates.yaml``."""
+    templates = []
+    for spec in yaml.safe_load(path.read_text(encoding="utf-8"))["templates"]:
+        other = spec.pop("other_script", None)
+        if other and "convert" in other:
+            other = {"strip_diacritics": strip_diacritics,
+                     "serbian_cyrillic": serbian_cyrillic}[other["convert"]]
+        elif other:
+            other = (other["title"], other["body"])
+        templates.append(Template(other_script=other, **spec))
+    return tuple(templates)
+
 
 FOOTER = ("\n\nGlobal Reach Manpower Sdn Bhd (Licence JTK-1234) is an equal opportunity "
           "employer. All applications are handled in confidence. Apply now! Click the link "
@@ -270,7 +203,7 @@ def generate() -> list[dict[str, str]]:
                         "language": language, "source": rng.choice(SOURCES),
                         "title": title, "text": text})
 
-    for template in TEMPLATES:
+    for template in load_templates():
         for variant in range(rng.randint(4, 7)):
             slots = slot_values(rng)
             title, body = template.title.format(**slots), template.body.format(**slots)

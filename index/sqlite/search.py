@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from index import query as search_types
 from index.errors import StoreError
-from index.query import (
-    FACET_FIELDS,
-    HIGHLIGHT_END,
-    HIGHLIGHT_START,
-    TREND_SPLITS,
-    Hit,
-    Interval,
-    SearchFilters,
-    SearchQuery,
-    SearchResult,
-    TrendBucket,
-)
+from index.query import FACET_FIELDS, HIGHLIGHT_END, HIGHLIGHT_START, TREND_SPLITS
 from index.sqlite.filters import where_clause
 from lurewatch.record import Ad
 from lurewatch.sqlite import Database
@@ -37,7 +27,7 @@ class SQLiteSearch:
 
     db: Database
 
-    def search(self, query: SearchQuery) -> SearchResult:
+    def search(self, query: search_types.SearchQuery) -> search_types.SearchResult:
         where, params = where_clause(query.filters, query.text)
         db = self.db.connection()
         total = int(db.execute(f"SELECT count(*) FROM records r WHERE {where}",
@@ -54,12 +44,12 @@ class SQLiteSearch:
             [*params, query.size, query.offset])]
         docs = {row["seq"]: row["doc"] for row in db.execute(
             f"SELECT seq, doc FROM records WHERE seq IN ({','.join('?' * len(page))})", page)}
-        hits = [Hit(record=Ad.model_validate_json(docs[seq])) for seq in page]
+        hits = [search_types.Hit(record=Ad.model_validate_json(docs[seq])) for seq in page]
         if query.highlight and query.text.strip():
             for hit in hits:
                 hit.highlights = _highlights(hit.record, query.text)
         facets = {name: self._facet(name, where, params) for name in query.facets}
-        return SearchResult(total=total, hits=hits, facets=facets)
+        return search_types.SearchResult(total=total, hits=hits, facets=facets)
 
     def _facet(self, name: str, where: str, params: list[Any]) -> dict[str, int]:
         if name in _COLUMN_FACETS:
@@ -74,8 +64,8 @@ class SQLiteSearch:
             raise StoreError(f"unknown facet {name!r}; expected one of {', '.join(FACET_FIELDS)}")
         return {row["k"]: row["n"] for row in self.db.execute(sql, params)}
 
-    def trends(self, filters: SearchFilters, split_by: str,
-               interval: Interval = "week") -> list[TrendBucket]:
+    def trends(self, filters: search_types.SearchFilters, split_by: str,
+               interval: search_types.Interval = "week") -> list[search_types.TrendBucket]:
         if split_by not in TREND_SPLITS:
             raise StoreError(f"cannot split trends by {split_by!r}; "
                              f"expected one of {', '.join(TREND_SPLITS)}")
@@ -92,7 +82,7 @@ class SQLiteSearch:
             sql = (f"SELECT {bucket} AS period, coalesce(r.{column}, 'unknown') AS k,"
                    f" count(*) AS n FROM records r WHERE {where}"
                    " GROUP BY period, k ORDER BY period, k")
-        return [TrendBucket(period=row["period"], key=row["k"], count=row["n"])
+        return [search_types.TrendBucket(period=row["period"], key=row["k"], count=row["n"])
                 for row in self.db.execute(sql, params)]
 
 

@@ -13,14 +13,13 @@ from review_ui.services import triage
 from review_ui.templating import render
 
 router = APIRouter(prefix="/bulk")
-PAGE_SIZE = 100
 
 
 @router.get("")
 def bulk_view(request: Request, user: Triager, store: StoreDep, db: AppDB) -> Response:
     parsed = Parsed()
     filters = queue_filters(request.query_params, parsed)
-    result = triage.queue_page(store, db, filters, size=PAGE_SIZE)
+    result = triage.queue_page(store, db, filters, size=triage.BULK_PAGE_SIZE)
     return render(request, "bulk.html", page_title="Bulk review", result=result,
                   filters=filters, errors=parsed.errors, actions=triage.ACTIONS,
                   outcome=None)
@@ -44,7 +43,7 @@ def bulk_decide(request: Request, user: Triager, store: StoreDep, db: AppDB,
         outcome = triage.decide_many(store, db, user, action, versions, note)
     except triage.DecisionError as exc:
         return render(request, "error.html", 400, message=str(exc), link="/bulk")
-    result = triage.queue_page(store, db, triage.QueueFilters(), size=PAGE_SIZE)
+    result = triage.queue_page(store, db, triage.QueueFilters(), size=triage.BULK_PAGE_SIZE)
     return render(request, "bulk.html", page_title="Bulk review", result=result,
                   filters=triage.QueueFilters(), errors=[], actions=triage.ACTIONS,
                   outcome=outcome)

@@ -15,18 +15,17 @@ from review_ui.services import triage
 from review_ui.templating import render
 
 router = APIRouter(prefix="/queue")
-PAGE_SIZE = 50
 
 
 @router.get("")
 def queue(request: Request, user: Triager, store: StoreDep, db: AppDB) -> Response:
     parsed = Parsed()
     filters = queue_filters(request.query_params, parsed)
-    page = parsed.page(request.query_params, PAGE_SIZE)
-    result = triage.queue_page(store, db, filters, size=PAGE_SIZE,
-                               offset=(page - 1) * PAGE_SIZE)
+    page = parsed.page(request.query_params, triage.QUEUE_PAGE_SIZE)
+    result = triage.queue_page(store, db, filters, size=triage.QUEUE_PAGE_SIZE,
+                               offset=(page - 1) * triage.QUEUE_PAGE_SIZE)
     return render(request, "queue.html", page_title="Queue", result=result, filters=filters,
-                  errors=parsed.errors, page=page, page_size=PAGE_SIZE,
+                  errors=parsed.errors, page=page, page_size=triage.QUEUE_PAGE_SIZE,
                   query=request.url.query, message=request.query_params.get("message"))
 
 

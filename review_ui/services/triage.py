@@ -42,6 +42,8 @@ SENSITIVE_SECTORS = frozenset({"entertainment", "hostess", "massage", "karaoke",
 class DecisionError(ValueError):
     """A decision request that cannot be applied as asked (unknown action or indicator)."""
 
+QUEUE_PAGE_SIZE = 50  # records on a queue page
+BULK_PAGE_SIZE = 100  # records on the bulk-review page
 
 @dataclass(frozen=True)
 class QueueFilters:

@@ -85,26 +85,25 @@ def test_images_from_jsonld_og_image_and_telegram_photos() -> None:
     assert post.images == ["https://cdn4.telesco.pe/file/abc.jpg"]
 
 
-def test_parse_page_on_a_sample_page_with_broken_jsonld() -> None:
-    body = (b'<html><head><script type="application/ld+json">{"@type": "JobPosting", '
-            b'"title": "Cash</script><script type="application/ld+json">'
-            b'{"@context": "https://schema.org", "@type": "JobPosting", "title": "Baker",'
-            b' "hiringOrganization": "Roti Sdn Bhd", "datePosted": "2026-11-01"}'
-            b'</script></head><body></body></html>')
-    parsed = parse_page(body, PageContext(url="https://example.org/j/1", source="t"))
-    assert [(r.title, r.employer) for r in parsed.records] == [("Baker", "Roti Sdn Bhd")]
-
-
-def test_real_page_with_challenge_script_and_login_link_still_parses() -> None:
-    """Bot-check scripts and login links sit on ordinary pages too: only a page that
-    gives nothing is called a bot challenge or a login wall."""
-    body = (b'<html><head><script src="/cdn-cgi/challenge-platform/scripts/jsd/main.js">'
-            b'</script><script type="application/ld+json">{"@context": "https://schema.org",'
-            b' "@type": "JobPosting", "title": "Cook", "datePosted": "2026-11-01"}</script>'
-            b'</head><body><a href="/login/?next=/jobs/1">Log in</a><div id="login_form">'
-            b'</div></body></html>')
+@pytest.mark.parametrize(("body", "expected"), [
+    # a broken JSON-LD block before a good one: the good one is read
+    (b'<html><head><script type="application/ld+json">{"@type": "JobPosting", '
+     b'"title": "Cash</script><script type="application/ld+json">'
+     b'{"@context": "https://schema.org", "@type": "JobPosting", "title": "Baker",'
+     b' "hiringOrganization": "Roti Sdn Bhd", "datePosted": "2026-11-01"}'
+     b'</script></head><body></body></html>', [("Baker", "Roti Sdn Bhd")]),
+    # bot-check scripts and login links sit on ordinary pages too: only a page that
+    # gives nothing is called a bot challenge or a login wall
+    (b'<html><head><script src="/cdn-cgi/challenge-platform/scripts/jsd/main.js">'
+     b'</script><script type="application/ld+json">{"@context": "https://schema.org",'
+     b' "@type": "JobPosting", "title": "Cook", "datePosted": "2026-11-01"}</script>'
+     b'</head><body><a href="/login/?next=/jobs/1">Log in</a><div id="login_form">'
+     b'</div></body></html>', [("Cook", None)]),
+])
+def test_pages_with_broken_jsonld_challenge_scripts_or_login_links_still_parse(
+        body: bytes, expected: list[tuple[str, str | None]]) -> None:
     parsed = parse_page(body, PageContext(url="https://example.org/jobs/1", source="t"))
-    assert [r.title for r in parsed.records] == ["Cook"]
+    assert [(r.title, r.employer) for r in parsed.records] == expected
 
 
 @pytest.mark.slow

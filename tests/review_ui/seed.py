@@ -101,3 +101,7 @@ def records() -> list[Ad]:
                               telegram=['"><script>window.__xss="handle"</script>']),
             employer='<b onmouseover="window.__xss=1">Evil</b>'),
     ]
+
+
+RECORDS = records()
+MALAY, MALAY_COPY, THAI, BURMESE, CHINESE, INDONESIAN, MINORS, LEGIT, XSS = RECORDS

@@ -11,10 +11,7 @@ from tests.review_ui.conftest import (
     csrf,
     decision,
 )
-from tests.review_ui.seed import records
-
-RECORDS = records()
-MALAY, MALAY_COPY, THAI, BURMESE, CHINESE, INDONESIAN, MINORS, LEGIT, XSS = RECORDS
+from tests.review_ui.seed import BURMESE, MALAY, XSS
 
 
 def test_case_export_csv_json_report(any_env: Env) -> None:

@@ -17,10 +17,7 @@ from tests.review_ui.conftest import (
     make_env,
     make_registry,
 )
-from tests.review_ui.seed import records
-
-RECORDS = records()
-MALAY, MALAY_COPY, THAI, BURMESE, CHINESE, INDONESIAN, MINORS, LEGIT, XSS = RECORDS
+from tests.review_ui.seed import MALAY
 
 
 def test_models_list_compare_promote_rollback(tmp_path) -> None:

@@ -11,10 +11,7 @@ from tests.review_ui.conftest import (
     decision,
     make_env,
 )
-from tests.review_ui.seed import records
-
-RECORDS = records()
-MALAY, MALAY_COPY, THAI, BURMESE, CHINESE, INDONESIAN, MINORS, LEGIT, XSS = RECORDS
+from tests.review_ui.seed import CHINESE, INDONESIAN, LEGIT, MALAY, MINORS, THAI, XSS
 
 
 def test_queue_claims_and_decisions(any_env: Env) -> None:

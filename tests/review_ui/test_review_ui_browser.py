@@ -32,7 +32,7 @@ from tests.review_ui.conftest import (
     make_registry,
     open_store,
 )
-from tests.review_ui.seed import SHARED_PHONE, records
+from tests.review_ui.seed import MALAY, MALAY_COPY, MINORS, SHARED_PHONE, XSS
 
 pytestmark = pytest.mark.browser
 
@@ -41,8 +41,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-RECORDS = records()
-MALAY, MALAY_COPY, THAI, BURMESE, CHINESE, INDONESIAN, MINORS, LEGIT, XSS = RECORDS
 
 
 def _free_port() -> int:

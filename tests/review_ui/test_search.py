@@ -13,10 +13,16 @@ from tests.review_ui.conftest import (
     Env,
     make_env,
 )
-from tests.review_ui.seed import SHARED_PHONE, records
-
-RECORDS = records()
-MALAY, MALAY_COPY, THAI, BURMESE, CHINESE, INDONESIAN, MINORS, LEGIT, XSS = RECORDS
+from tests.review_ui.seed import (
+    BURMESE,
+    CHINESE,
+    MALAY,
+    MALAY_COPY,
+    RECORDS,
+    SHARED_PHONE,
+    THAI,
+    records,
+)
 
 
 @pytest.mark.parametrize(("query", "expected", "absent"), [
