@@ -1,6 +1,6 @@
 """Classifier throughput: PyTorch fp32 vs ONNX Runtime fp32 vs ONNX Runtime int8.
 
-Ads per second at a fixed 128 tokens per ad (dev texts, padded or cut to 128), the
+Ads per second at a fixed 128 tokens per ad (development texts, padded or cut to 128), the
 same batches for all three, after one warm-up batch; plus the int8 model's macro F1
 change against fp32 on the development split (model alone, argmax labels).
 
@@ -19,13 +19,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from classifiers.data.recipe import development_items  # noqa: E402
 from classifiers.labelled import read_labelled  # noqa: E402
 from classifiers.transformer.onnx_scorer import OnnxClassifier  # noqa: E402
 from classifiers.transformer.registry import Registry  # noqa: E402
 from lurewatch.config import load_settings  # noqa: E402
 
 TOKENS = 128
-DEV = Path(__file__).resolve().parent.parent / "classifiers" / "data" / "dev.jsonl"
 
 
 def fixed_length_batches(classifier: OnnxClassifier, titles: list[str], texts: list[str],
@@ -66,7 +66,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--batches", type=int, default=8, help="timed batches per runtime")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--dev", type=Path, default=DEV)
+    parser.add_argument("--dev", type=Path,
+                        help="labelled JSONL (default: the recipe's development split)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--no-f1", action="store_true", help="throughput only (no dev pass)")
     args = parser.parse_args()
@@ -79,7 +80,7 @@ def main() -> None:
         if model is None:
             raise SystemExit("no promoted model: run classifiers/transformer/build_default.sh")
         weights, name = model.weights_dir(), model.version
-    items = read_labelled(args.dev)
+    items = read_labelled(args.dev) if args.dev else development_items()
     titles, texts = [i.title for i in items], [i.text for i in items]
 
     import torch

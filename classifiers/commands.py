@@ -12,13 +12,13 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from classifiers.base import Scorer
+from classifiers.base import Scorer, score_each
 from classifiers.labelled import LabelledSetError, read_labelled
-from lurewatch.cli import UserError, command, err_console
+from lurewatch.cli import command, err_console
 from lurewatch.config import load_settings
+from lurewatch.errors import UserError
 from lurewatch.record import Ad
 
-DEV_SET = Path(__file__).resolve().parent / "data" / "dev.jsonl"
 CLASSIFY_BATCH = 32
 
 
@@ -60,9 +60,15 @@ def classify_lines(lines: Any, scorer: Scorer, write: Any, warn: Any) -> tuple[i
     pending: list[tuple[dict[str, Any], Ad]] = []
 
     def flush() -> None:
-        for (data, _), scored in zip(pending, scorer.score([ad for _, ad in pending]),
-                                     strict=True):
-            write(_output(data, scored))
+        nonlocal done, bad
+        scored, failures = score_each(scorer, [ad for _, ad in pending])
+        for failure in failures:
+            warn(f"item {failure.record_id}: skipped: could not be scored ({failure.error})")
+        bad += len(failures)
+        for (data, _), ad in zip(pending, scored, strict=True):
+            if ad is not None:
+                write(_output(data, ad))
+                done += 1
         pending.clear()
 
     for number, line in enumerate(lines, start=1):
@@ -76,7 +82,6 @@ def classify_lines(lines: Any, scorer: Scorer, write: Any, warn: Any) -> tuple[i
             warn(f"line {number}: skipped: {reason}")
             bad += 1
             continue
-        done += 1
         if len(pending) >= CLASSIFY_BATCH:
             flush()
     flush()
@@ -128,7 +133,11 @@ def _cell(value: Any) -> str:
 
 @command(name="evaluate")
 def evaluate(
-    data: Annotated[Path, typer.Option("--data", help="labelled JSONL set")] = DEV_SET,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="labelled JSONL set [default: the development split of "
+        "classifiers/data/recipe.py]")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="model version from the registry [default: the promoted one]")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
     charts: Annotated[Path | None, typer.Option(
         "--charts", help="write PNG charts (confusion, reliability, F1) into this folder")] = None,
@@ -136,17 +145,21 @@ def evaluate(
     """Precision, recall and F1 of the configured scorer (the promoted model + rules, or
     rules alone) per label, language and indicator on DATA, with the confusion matrix and
     calibration (ECE)."""
+    from classifiers.data.recipe import development_items
     from classifiers.evaluation import metrics, run_scorer
     from classifiers.scoring import load_scorer
     from classifiers.transformer.report import extend_report, write_charts
 
     try:
-        items = read_labelled(data)
+        items = read_labelled(data) if data else development_items()
     except LabelledSetError as exc:
         raise UserError(str(exc)) from exc
     if not items:
         raise UserError(f"{data} holds no items")
-    scorer = load_scorer(load_settings())
+    settings = load_settings()
+    if model:
+        settings.model.version = model
+    scorer = load_scorer(settings)
     predictions = run_scorer(scorer, items)
     report = extend_report(metrics(predictions, scorer.version),
                            [i.label.value for i in items], predictions.labels,
@@ -156,13 +169,13 @@ def evaluate(
                          report["per_label"], ["precision", "recall", "f1", "support"]))
     console.print(_table("Per language", report["per_language"], [
         "items", "accuracy", "macro_f1", "flagged_precision", "flagged_recall", "flagged_f1",
-        "legitimate_false_positive_rate"]))
+        "risk_auc", "negative_flag_rate"]))
     console.print(_table("Per indicator", report["per_indicator"],
                          ["precision", "recall", "f1", "support", "predicted"]))
     console.print(_table("Overall", {"all": report["overall"] | {
         "ece": report["calibration"]["ece"]}}, [
-        "accuracy", "macro_f1", "flagged_precision", "flagged_recall",
-        "legitimate_false_positive_rate", "ece"]))
+        "accuracy", "macro_f1", "flagged_precision", "flagged_recall", "risk_auc",
+        "negative_flag_rate", "legitimate_false_positive_rate", "ece"]))
     try:
         if json_out:
             json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",

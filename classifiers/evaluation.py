@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sklearn.metrics import precision_recall_fscore_support
+from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 
-from classifiers.base import Scorer
-from classifiers.labelled import LabelledItem
+from classifiers.base import Scorer, score_each
+from classifiers.labelled import LabelledItem, has_indicator_labels
 from lurewatch.record import FLAGGED_LABELS, INDICATORS, Label
 
 LABELS: tuple[str, ...] = tuple(label.value for label in Label)
@@ -33,21 +33,31 @@ class Predictions:
     scores: list[float]
     indicators: list[set[str]]
     seconds: float
+    failures: list[str] = field(default_factory=list)
 
 
 def run_scorer(scorer: Scorer, items: Sequence[LabelledItem]) -> Predictions:
-    """Score every item (in batches) and keep the predictions."""
+    """Score every item (in batches) and keep the predictions; an item the scorer cannot
+    score is left out and listed in ``failures``."""
     started = time.perf_counter()
+    kept: list[LabelledItem] = []
     labels: list[str] = []
     scores: list[float] = []
     indicators: list[set[str]] = []
+    failures: list[str] = []
     for offset in range(0, len(items), BATCH):
         batch = items[offset:offset + BATCH]
-        for ad in scorer.score([item.to_ad() for item in batch]):
+        scored, failed = score_each(scorer, [item.to_ad() for item in batch])
+        failures += [f"{f.record_id}: {f.error}" for f in failed]
+        for item, ad in zip(batch, scored, strict=True):
+            if ad is None:
+                continue
+            kept.append(item)
             labels.append(ad.risk_label.value if ad.risk_label else Label.not_job_related.value)
             scores.append(ad.risk_score or 0.0)
             indicators.append(set(ad.indicator_ids()))
-    return Predictions(list(items), labels, scores, indicators, time.perf_counter() - started)
+    return Predictions(kept, labels, scores, indicators, time.perf_counter() - started,
+                       failures)
 
 
 def _prf(y_true: list[str], y_pred: list[str], labels: Sequence[str]) -> dict[str, dict]:
@@ -61,8 +71,20 @@ def _prf(y_true: list[str], y_pred: list[str], labels: Sequence[str]) -> dict[st
     }
 
 
-def _summary(y_true: list[str], y_pred: list[str]) -> dict[str, Any]:
-    """Accuracy, macro P/R/F1 over labels present, flagged P/R/F1 and legitimate FP rate."""
+def risk_auc(y_true: Sequence[str], scores: Sequence[float]) -> float | None:
+    """Area under the ROC curve of ``scores`` for telling flagged items (TIP or SOM) from
+    the rest; None when only one side is present."""
+    flagged = {label.value for label in FLAGGED_LABELS}
+    truth = [t in flagged for t in y_true]
+    if all(truth) or not any(truth):
+        return None
+    return round(float(roc_auc_score(truth, scores)), 4)
+
+
+def _summary(y_true: list[str], y_pred: list[str], scores: list[float]) -> dict[str, Any]:
+    """Accuracy, macro P/R/F1 over labels present, flagged P/R/F1, the AUC of the risk
+    score, the share of items that should not be flagged but are, and the legitimate
+    false-positive rate."""
     present = [label for label in LABELS if label in y_true]
     per_label = _prf(y_true, y_pred, present)
     flagged = {label.value for label in FLAGGED_LABELS}
@@ -70,6 +92,7 @@ def _summary(y_true: list[str], y_pred: list[str]) -> dict[str, Any]:
     pred_flag = ["flagged" if y in flagged else "not" for y in y_pred]
     flag = _prf(true_flag, pred_flag, ["flagged"])["flagged"]
     legitimate = [p for t, p in zip(y_true, y_pred, strict=True) if t == Label.legitimate.value]
+    negatives = [p for t, p in zip(y_true, y_pred, strict=True) if t not in flagged]
     n = max(len(present), 1)
     return {
         "items": len(y_true),
@@ -81,6 +104,10 @@ def _summary(y_true: list[str], y_pred: list[str]) -> dict[str, Any]:
         "flagged_precision": flag["precision"],
         "flagged_recall": flag["recall"],
         "flagged_f1": flag["f1"],
+        "risk_auc": risk_auc(y_true, scores),
+        "negatives": len(negatives),
+        "negative_flag_rate": round(sum(p in flagged for p in negatives) / len(negatives), 4)
+        if negatives else None,
         "legitimate_items": len(legitimate),
         "legitimate_false_positive_rate": round(
             sum(p in flagged for p in legitimate) / len(legitimate), 4) if legitimate else None,
@@ -95,11 +122,13 @@ def metrics(predictions: Predictions, scorer_version: str) -> dict[str, Any]:
     per_language = {}
     for language in languages:
         rows = [i for i, item in enumerate(predictions.items) if item.lang == language]
-        per_language[language] = _summary([y_true[i] for i in rows], [y_pred[i] for i in rows])
+        per_language[language] = _summary([y_true[i] for i in rows], [y_pred[i] for i in rows],
+                                          [predictions.scores[i] for i in rows])
     per_indicator = {}
+    annotated = [n for n, item in enumerate(predictions.items) if has_indicator_labels(item)]
     for indicator in INDICATORS:
-        true = [indicator in item.indicators for item in predictions.items]
-        pred = [indicator in found for found in predictions.indicators]
+        true = [indicator in predictions.items[n].indicators for n in annotated]
+        pred = [indicator in predictions.indicators[n] for n in annotated]
         tp = sum(t and p for t, p in zip(true, pred, strict=True))
         fp = sum(p and not t for t, p in zip(true, pred, strict=True))
         fn = sum(t and not p for t, p in zip(true, pred, strict=True))
@@ -116,7 +145,8 @@ def metrics(predictions: Predictions, scorer_version: str) -> dict[str, Any]:
         "scorer": scorer_version,
         "items": len(y_true),
         "seconds": round(predictions.seconds, 2),
-        "overall": _summary(y_true, y_pred),
+        "failures": predictions.failures,
+        "overall": _summary(y_true, y_pred, predictions.scores),
         "per_label": _prf(y_true, y_pred, LABELS),
         "per_language": per_language,
         "per_indicator": per_indicator,

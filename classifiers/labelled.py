@@ -6,7 +6,10 @@ One object per line::
      "text": "...", "label": "deceptive_recruitment", "indicators": ["worker_pays_fees"]}
 
 ``group`` names the template or near-duplicate family an item belongs to: split by it,
-so that paraphrases of one ad never sit on both sides of a split.
+so that paraphrases of one ad never sit on both sides of a split. Optional fields say
+where an item comes from: ``writer`` and ``register`` for the project's written data
+(``classifiers/data/written/WRITING_BRIEF.md``), ``source`` and ``licence`` for
+imported third-party corpora (``lurewatch dataset import``).
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lurewatch.record import INDICATORS, Ad, Label
 
 
 class LabelledItem(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
     id: str
     group: str
     lang: str
@@ -28,6 +33,11 @@ class LabelledItem(BaseModel):
     text: str
     label: Label
     indicators: list[str] = Field(default_factory=list)
+    writer: str = ""
+    # "register" in the files; the name is taken by pydantic's BaseModel
+    text_register: str = Field("", alias="register")
+    source: str = ""
+    licence: str = ""
 
     @field_validator("indicators")
     @classmethod
@@ -41,6 +51,12 @@ class LabelledItem(BaseModel):
         """A record for scoring; the language is left for the scorer to find."""
         return Ad(source="labelled", url=f"labelled:{self.id}", post_id=self.id,
                   platform="other", title=self.title, text=self.text)
+
+
+def has_indicator_labels(item: LabelledItem) -> bool:
+    """Whether the item's indicators were annotated: written and reviewed items are;
+    imported corpora (which carry a ``source``) have record labels only."""
+    return not item.source
 
 
 class LabelledSetError(ValueError):

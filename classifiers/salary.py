@@ -87,7 +87,10 @@ def _alternation(words: object) -> str:
     return "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))  # type: ignore[arg-type]
 
 
-_NUMBER = r"\d{1,3}(?:[,.\s]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
+# Thousands are grouped by commas, dots or spaces within a line, never across lines: a
+# "1" and a "300" on two lines are two numbers.
+_GROUP = "[,. \u00a0\u202f]"
+_NUMBER = rf"\d{{1,3}}(?:{_GROUP}\d{{3}})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
 _CURRENCY = _alternation(CURRENCIES)
 _MULTIPLIER = _alternation(MULTIPLIERS)
 _AMOUNT = (
@@ -122,7 +125,7 @@ def fx_table() -> tuple[str, dict[str, float]]:
 
 
 def _number(raw: str) -> float:
-    raw = raw.replace(" ", "")
+    raw = regex.sub("[ \u00a0\u202f]", "", raw)
     if regex.fullmatch(r"\d{1,3}(?:[,.]\d{3})+", raw):
         return float(raw.replace(",", "").replace(".", ""))
     if regex.fullmatch(r"\d{1,3}(?:,\d{3})+\.\d+", raw):

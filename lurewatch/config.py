@@ -95,8 +95,9 @@ class ReviewSettings(BaseModel):
     break_after: int = Field(default=50, ge=1)
     # Training runs started from the application: reviewers' labels are merged over
     # training_data; training_dev early-stops, sets thresholds and evaluates the new model.
-    training_data: Path = PACKAGE_ROOT / "classifiers" / "data" / "train.jsonl"
-    training_dev: Path = PACKAGE_ROOT / "classifiers" / "data" / "dev.jsonl"
+    # None: the project's own sets (`lurewatch dataset build`, classifiers/data/recipe.py).
+    training_data: Path | None = None
+    training_dev: Path | None = None
     training_epochs: int = Field(default=8, ge=1)
 
 

@@ -2,25 +2,27 @@
 
 Run: ``python -m classifiers.data.build_langid_test`` (deterministic).
 
-Single-language items: up to 30 lines per language drawn from the phrase banks (company
-names and lines under 12 letters left out, placeholders filled), plus the colloquial
-Malay and Indonesian lines below, written for this set because the pair is the hard
-one. Code-switched items: written below, main language first in ``langs``.
+Single-language items: up to 30 lines per language drawn from the formal written data
+(writer ``w1`` of ``written/<lang>/``; lines under 12 letters, and lines with Latin
+words in a non-Latin-script language, left out, since those are code-switched), plus the
+colloquial Malay and Indonesian lines below, written for this set because the pair is
+the hard one. Code-switched items: written below, main language first in ``langs``.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
-import yaml
-
 from classifiers.data import write_jsonl
-from classifiers.data.build_dev import BANKS, _fill, _line
+from classifiers.data.recipe import written_items
 
 OUTPUT = Path(__file__).resolve().parent / "langid_test.jsonl"
 PER_LANGUAGE = 30
 SEED = 7
+LATIN_SCRIPT = {"ms", "id", "en", "vi", "tl"}
+LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
 COLLOQUIAL = {
     "ms": [
@@ -78,21 +80,23 @@ CODE_SWITCHED = [
 ]
 
 
+def _single_language_lines(text: str, lang: str) -> list[str]:
+    lines = [line.strip(" -•*\t") for line in text.splitlines()]
+    return [line for line in lines if sum(c.isalpha() for c in line) >= 12
+            and (lang in LATIN_SCRIPT or not LATIN_WORD.search(line))]
+
+
 def build() -> list[dict]:
     rng = random.Random(SEED)
+    lines_by_language: dict[str, list[str]] = {}
+    for item in written_items(("w1",)):
+        lines_by_language.setdefault(item.lang, []).extend(
+            _single_language_lines(item.text, item.lang))
     items: list[dict] = []
-    for path in sorted(BANKS.glob("*.yaml")):
-        bank = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
-        lines: list[str] = []
-        for section in ("legit", "tip", "som"):
-            for key, values in bank[section].items():
-                if key != "companies" and isinstance(values, list):
-                    lines.extend(values)
-        lines.extend(bank["not_job"])
-        texts = [_fill(_line(raw)[0], rng, bank, "company") for raw in lines]
-        texts = [t for t in texts if sum(c.isalpha() for c in t) >= 12]
-        for text in rng.sample(texts, k=min(PER_LANGUAGE, len(texts))):
-            items.append({"langs": [bank["lang"]], "text": text, "origin": "phrasebank"})
+    for language, lines in sorted(lines_by_language.items()):
+        unique = sorted(set(lines))
+        for text in rng.sample(unique, k=min(PER_LANGUAGE, len(unique))):
+            items.append({"langs": [language], "text": text, "origin": "written_w1"})
     for language, texts in COLLOQUIAL.items():
         items.extend({"langs": [language], "text": t, "origin": "colloquial"} for t in texts)
     items.extend({"langs": langs, "text": t, "origin": "code_switched"}

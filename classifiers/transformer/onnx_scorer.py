@@ -5,17 +5,18 @@ Only onnxruntime, tokenizers and numpy are needed here (no torch, no transformer
 How the final label is made (documented in docs/model.md):
 
 1. The model gives label probabilities ``p`` (softmax) and indicator probabilities.
-2. The rules give a label ``r`` (see :mod:`classifiers.scoring`). They are mixed:
-   ``p_final = (1 - RULE_WEIGHT) * p + RULE_WEIGHT * onehot(r)``.
+2. The rules give their evidence (see :mod:`classifiers.scoring`). A combiner learned on
+   held-apart data (:mod:`classifiers.transformer.combiner`) turns both into the final
+   label probabilities ``p_final``.
 3. ``p_final`` is thresholded with the version's ``thresholds.json`` (chosen on the
-   development split for a stated recall target): the ad is flagged
-   ``deceptive_recruitment`` / ``smuggling_offer`` when that probability reaches its
-   threshold (the larger one if both do), otherwise it takes the likelier of
-   ``legitimate`` and ``not_job_related``. ``risk_score`` is
+   development split): the ad is flagged ``deceptive_recruitment`` / ``smuggling_offer``
+   when that probability reaches its threshold (the larger one if both do), otherwise it
+   takes the likelier of ``legitimate`` and ``not_job_related``. ``risk_score`` is
    ``p_final[TIP] + p_final[SOM]``, the probability that the ad is one of the two.
 4. Indicators: every rule indicator with its matched spans; plus each indicator the
    model predicts above its own threshold that the rules did not find, explained by
-   occlusion (the stretches of text whose removal lowers that probability most).
+   occlusion (the phrases whose removal lowers that probability most). An indicator
+   below its threshold is never shown.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ import numpy as np
 import onnxruntime as ort
 
 from classifiers.base import Scorer
+from classifiers.transformer.combiner import Combiner, features
 from classifiers.transformer.encoding import TextEncoder
 from classifiers.transformer.explain import occlusion_spans
 from classifiers.transformer.registry import ModelVersion
 from lurewatch.record import Ad, Indicator, Label
 
-RULE_WEIGHT = 0.25
 FLAGGED = (Label.deceptive_recruitment.value, Label.smuggling_offer.value)
 
 
@@ -84,14 +85,6 @@ def decide(probs: np.ndarray, labels: Sequence[str], thresholds: dict[str, float
     return max(rest, key=lambda label: probs[index[label]])
 
 
-def mix_with_rules(model_probs: np.ndarray, rule_labels: Sequence[str],
-                   labels: Sequence[str]) -> np.ndarray:
-    onehot = np.zeros_like(model_probs)
-    for row, label in enumerate(rule_labels):
-        onehot[row, labels.index(label)] = 1.0
-    return (1.0 - RULE_WEIGHT) * model_probs + RULE_WEIGHT * onehot
-
-
 class ModelScorer:
     """A :class:`~classifiers.base.Scorer`: rule evidence plus the promoted model."""
 
@@ -104,6 +97,7 @@ class ModelScorer:
         thresholds: dict[str, Any] = model.read_json("thresholds.json")
         self.flag_thresholds: dict[str, float] = thresholds["labels"]
         self.indicator_thresholds: dict[str, float] = thresholds["indicators"]
+        self.combiner = Combiner.load(model.folder)
         self._version = f"{model.version}+{rule_scorer.version}"
 
     @property
@@ -121,28 +115,23 @@ class ModelScorer:
         labels = self.classifier.labels
         batch = self.classifier.encoder.encode([a.title for a in ads], [a.text for a in ads])
         label_probs, indicator_probs = self.classifier.run(batch.input_ids, batch.attention_mask)
-        rule_labels = [(a.risk_label or Label.not_job_related).value for a in ruled]
-        final = mix_with_rules(label_probs, rule_labels, labels)
+        final = self.combiner.probabilities(features(label_probs, ruled))
         out = []
         for row, ad in enumerate(ruled):
             label = decide(final[row], labels, self.flag_thresholds)
             risk = float(sum(final[row][labels.index(f)] for f in FLAGGED))
-            indicators = self._indicators(ad, row, batch, indicator_probs[row],
-                                          flagged=label in FLAGGED)
+            indicators = self._indicators(ad, row, batch, indicator_probs[row])
             out.append(ad.model_copy(update={
                 "risk_label": Label(label), "risk_score": round(min(max(risk, 0.0), 1.0), 4),
                 "indicators": indicators, "model_version": self.version,
             }))
         return out
 
-    def _indicators(self, ad: Ad, row: int, batch: Any, probs: np.ndarray,
-                    flagged: bool) -> list[Indicator]:
+    def _indicators(self, ad: Ad, row: int, batch: Any, probs: np.ndarray) -> list[Indicator]:
         names = self.classifier.indicators
         by_rule = {i.id for i in ad.indicators}
         wanted = [k for k, name in enumerate(names)
                   if name not in by_rule and probs[k] >= self.indicator_thresholds.get(name, 0.5)]
-        if flagged and not wanted and not by_rule:  # a flagged ad always says why
-            wanted = [int(np.argmax(probs))]
         if not wanted:
             return list(ad.indicators)
         spans = occlusion_spans(self.classifier, ad.text, batch.input_ids[row],

@@ -1,7 +1,7 @@
 """Thresholds, confusion matrix, calibration and charts for a model on a labelled set.
 
 Extends :mod:`classifiers.evaluation` (per-label, per-language, per-indicator P/R/F1 for
-any scorer) with what needs probabilities: thresholds chosen for a recall target,
+any scorer) with what needs probabilities: thresholds at the best F1 on dev,
 the reliability diagram and expected calibration error (ECE) of ``risk_score`` as the
 probability that an ad is flagged (TIP or SOM), and PNG charts.
 """
@@ -17,24 +17,20 @@ import numpy as np
 from lurewatch.record import FLAGGED_LABELS, Label
 
 LABELS: tuple[str, ...] = tuple(label.value for label in Label)
-TARGET_RECALL = 0.9
 CALIBRATION_BINS = 10
 
 
-def recall_threshold(scores: np.ndarray, positive: np.ndarray, target: float) -> float:
-    """The highest threshold whose recall on ``positive`` is at least ``target``."""
-    positives = np.sort(scores[positive])[::-1]
-    if positives.size == 0:
-        return 0.5
-    needed = int(np.ceil(target * positives.size))
-    return float(positives[needed - 1])
+# An indicator the model is less sure of than this is never shown, whatever its best F1:
+# a reviewer should not read low-confidence guesses as findings.
+LOWEST_INDICATOR_THRESHOLD = 0.3
 
 
-def best_f1_threshold(scores: np.ndarray, positive: np.ndarray) -> float:
+def best_f1_threshold(scores: np.ndarray, positive: np.ndarray, lowest: float = 0.05) -> float:
+    """The threshold (on a 0.05 grid from ``lowest`` to 0.95) with the best F1."""
     if not positive.any():
         return 0.5
     best, best_f1 = 0.5, -1.0
-    for threshold in np.linspace(0.05, 0.95, 19):
+    for threshold in np.arange(lowest, 0.951, 0.05):
         predicted = scores >= threshold
         tp = float((predicted & positive).sum())
         f1 = 2 * tp / (predicted.sum() + positive.sum())
@@ -45,19 +41,21 @@ def best_f1_threshold(scores: np.ndarray, positive: np.ndarray) -> float:
 
 def choose_thresholds(label_probs: np.ndarray, gold_labels: Sequence[str],
                       indicator_probs: np.ndarray, gold_indicators: Sequence[Sequence[str]],
-                      indicators: Sequence[str], target: float = TARGET_RECALL
-                      ) -> dict[str, Any]:
-    """Flag thresholds at ``target`` recall per flagged label; indicator thresholds at best F1."""
+                      annotated: np.ndarray, indicators: Sequence[str]) -> dict[str, Any]:
+    """Each flagged label's threshold and each indicator's at the best F1 on the
+    development split (indicators only over the items whose indicators were annotated)."""
     gold = np.array(gold_labels)
-    flag = {label.value: round(recall_threshold(label_probs[:, LABELS.index(label.value)],
-                                                gold == label.value, target), 4)
+    flag = {label.value: best_f1_threshold(label_probs[:, LABELS.index(label.value)],
+                                           gold == label.value)
             for label in sorted(FLAGGED_LABELS)}
     per_indicator = {}
     for k, indicator in enumerate(indicators):
         positive = np.array([indicator in found for found in gold_indicators])
-        per_indicator[indicator] = best_f1_threshold(indicator_probs[:, k], positive)
-    return {"target": f"recall >= {target} on each flagged label (dev split)",
-            "target_recall": target, "labels": flag, "indicators": per_indicator}
+        per_indicator[indicator] = best_f1_threshold(indicator_probs[annotated, k],
+                                                     positive[annotated],
+                                                     lowest=LOWEST_INDICATOR_THRESHOLD)
+    return {"target": "the best F1 of each flagged label and indicator (dev split)",
+            "labels": flag, "indicators": per_indicator}
 
 
 def calibration(confidence: np.ndarray, outcome: np.ndarray,

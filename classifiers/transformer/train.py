@@ -21,8 +21,13 @@ import torch
 from sklearn.metrics import f1_score
 from torch import nn
 
-from classifiers.labelled import LabelledItem
-from classifiers.transformer.dataset import LABELS, load_examples, near_duplicates, split_by_group
+from classifiers.labelled import LabelledItem, has_indicator_labels
+from classifiers.transformer.dataset import (
+    LABELS,
+    load_examples,
+    near_duplicates,
+    split_by_group,
+)
 from classifiers.transformer.encoding import TextEncoder
 from classifiers.transformer.model import AdClassifier, load_base
 from lurewatch.record import INDICATORS
@@ -34,9 +39,9 @@ class TrainConfig:
     dev_file: Path | None
     base: Path
     out_dir: Path
-    trainable_layers: int = 2
+    trainable_layers: int = 4
     train_embeddings: bool = False
-    max_tokens: int = 128
+    max_tokens: int = 256
     batch_size: int = 16
     epochs: int = 8
     patience: int = 2
@@ -60,6 +65,9 @@ class TrainResult:
     dev_records: int
     dropped_near_duplicates: int
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+UNKNOWN = -1.0  # an item without indicator annotations (an imported corpus)
 
 
 @dataclass
@@ -86,6 +94,8 @@ def _batches(items: list[LabelledItem], encoder: TextEncoder, size: int) -> list
         encoded = encoder.encode([i.title for i in chunk], [i.text for i in chunk])
         indicators = torch.zeros(len(chunk), len(INDICATORS))
         for row, item in enumerate(chunk):
+            if not has_indicator_labels(item):
+                indicators[row] = UNKNOWN  # left out of the indicator loss and scores
             for indicator in item.indicators:
                 indicators[row, INDICATORS.index(indicator)] = 1.0
         batches.append(_Batch(torch.from_numpy(encoded.input_ids),
@@ -121,8 +131,9 @@ def _dev_scores(label_probs: np.ndarray, indicator_probs: np.ndarray, gold_label
                 gold_indicators: np.ndarray) -> tuple[float, float]:
     label_f1 = f1_score(gold_labels, label_probs.argmax(1), average="macro",
                         labels=list(range(len(LABELS))), zero_division=0)
-    indicator_f1 = f1_score(gold_indicators, indicator_probs >= 0.5, average="micro",
-                            zero_division=0)
+    known = gold_indicators[:, 0] != UNKNOWN
+    indicator_f1 = f1_score(gold_indicators[known], indicator_probs[known] >= 0.5,
+                            average="micro", zero_division=0) if known.any() else 0.0
     return float(label_f1), float(indicator_f1)
 
 
@@ -180,7 +191,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     class_weights = torch.tensor(len(train_items) / (len(LABELS) * np.maximum(counts, 1)),
                                  dtype=torch.float32)
     label_loss = nn.CrossEntropyLoss(weight=class_weights.to(config.device))
-    indicator_loss = nn.BCEWithLogitsLoss()
+    indicator_loss = nn.BCEWithLogitsLoss(reduction="none")
     head_params = [*model.label_head.parameters(), *model.indicator_head.parameters()]
     head_ids = {id(p) for p in head_params}
     body_params = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
@@ -204,12 +215,15 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         for step, index in enumerate(order, 1):
             batch = train_batches[index]
             label_logits, indicator_logits = _logits(model, batch, first)
-            loss = label_loss(label_logits, batch.labels) + config.indicator_loss_weight * \
-                indicator_loss(indicator_logits, batch.indicators)
+            known = batch.indicators != UNKNOWN
+            indicator_term = (indicator_loss(indicator_logits, batch.indicators.clamp(min=0))
+                              * known).sum() / known.sum().clamp(min=1)
+            loss = label_loss(label_logits, batch.labels) + \
+                config.indicator_loss_weight * indicator_term
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss)
+            total += loss.item()
             if step % 20 == 0 or step == len(order):
                 log(f"epoch {epoch} step {step}/{len(order)} loss {total / step:.4f}")
         label_f1, indicator_f1 = _dev_scores(*predict(model, dev_batches, first))

@@ -50,11 +50,17 @@ def start(store: Store, db: ReviewDB, settings: Settings, user: User) -> Trainin
         count = sum(out.write(line) > 0 for line in training_rows(store))
     review = settings.review
     # (command, file its JSON summary goes to; None: into the log)
-    steps: list[tuple[list[str], str | None]] = [
-        ([*CLI, "dataset", "merge", str(review.training_data), str(reviewed), "--out",
+    steps: list[tuple[list[str], str | None]] = []
+    base_train, base_dev = review.training_data, review.training_dev
+    if base_train is None or base_dev is None:
+        steps.append(([*CLI, "dataset", "build", "--out", str(folder / "base")], None))
+        base_train = base_train or folder / "base" / "train.jsonl"
+        base_dev = base_dev or folder / "base" / "dev.jsonl"
+    steps += [
+        ([*CLI, "dataset", "merge", str(base_train), str(reviewed), "--out",
           str(folder / "train.jsonl")], None),
         ([*CLI, "train", "--data", str(folder / "train.jsonl"), "--dev",
-          str(review.training_dev), "--epochs", str(review.training_epochs), "--out",
+          str(base_dev), "--epochs", str(review.training_epochs), "--out",
           str(folder / "model")], RESULT_FILE),
         ([*CLI, "model", "register", str(folder / "model"), "--registry",
           str(settings.model.registry)], REGISTERED_FILE),

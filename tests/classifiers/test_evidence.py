@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from classifiers import rules
 from classifiers.base import Scorer
 from classifiers.contacts import ascii_digits, contacts_record, find_contacts, find_employer
+from classifiers.data.recipe import written_items
 from classifiers.labelled import LabelledSetError, read_labelled
 from classifiers.langid import LANGUAGES, identify
 from classifiers.normalise import html_to_text, normalise
@@ -20,9 +21,6 @@ from classifiers.salary import find_salary
 from classifiers.scoring import RuleScorer, load_scorer
 from lurewatch.config import load_settings
 from lurewatch.record import INDICATORS, Ad, Label
-
-DEV_SET = Path(__file__).resolve().parents[2] / "classifiers" / "data" / "dev.jsonl"
-
 
 # --- normalisation --------------------------------------------------------------------
 
@@ -247,15 +245,19 @@ def test_smuggling_offer_is_its_own_label() -> None:
 
 
 @pytest.mark.slow
-def test_dev_set_sample_meets_quality_floor() -> None:
+def test_rules_on_independently_written_ads_meet_their_measured_floor() -> None:
+    """The formal written data (w1) was written after the lexicons, by a writer who never
+    saw them: measured 2026-12-03, rules alone rank it at AUC 0.78 with flagged precision
+    0.75, recall 0.48 and 10% of negatives flagged (docs/model.md). The floors sit a
+    little under those figures, so a lexicon change that costs real precision fails."""
     from classifiers.evaluation import metrics, run_scorer
 
-    items = read_labelled(DEV_SET)
-    assert len(items) >= 14 * 4 * 15
-    sample = items[::7]
-    report = metrics(run_scorer(RuleScorer(), sample), "rules")
-    assert report["overall"]["flagged_recall"] >= 0.9
-    assert report["overall"]["legitimate_false_positive_rate"] <= 0.05
+    items = written_items(("w1",))
+    overall = metrics(run_scorer(RuleScorer(), items), "rules")["overall"]
+    assert overall["risk_auc"] >= 0.72
+    assert overall["flagged_precision"] >= 0.68
+    assert overall["flagged_recall"] >= 0.4
+    assert overall["negative_flag_rate"] <= 0.14
 
 
 # --- hostile text ---------------------------------------------------------------------
@@ -343,7 +345,7 @@ def test_classify_command(tmp_path: Path, runner: CliRunner) -> None:
 
 
 def test_evaluate_command(tmp_path: Path, runner: CliRunner) -> None:
-    items = read_labelled(DEV_SET)
+    items = written_items(("w1",))
     subset = tmp_path / "subset.jsonl"
     subset.write_text("".join(item.model_dump_json() + "\n" for item in items[::40]),
                       encoding="utf-8")

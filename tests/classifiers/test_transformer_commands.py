@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from classifiers.data.recipe import written_items
 from classifiers.labelled import read_labelled
+from classifiers.transformer.dataset import write_examples
 from lurewatch.cli import load_commands
 from lurewatch.record import Ad, Decision, ReviewState
 
@@ -88,10 +90,8 @@ def test_load_scorer_uses_rules_when_no_model_is_promoted(tmp_path: Path,
 def test_evaluate_adds_confusion_calibration_and_charts(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LUREWATCH_MODEL__REGISTRY", str(tmp_path / "empty"))
-    data = Path(__file__).resolve().parents[2] / "classifiers" / "data" / "train.jsonl"
     subset = tmp_path / "subset.jsonl"
-    subset.write_text("".join(data.read_text(encoding="utf-8").splitlines(True)[::60]),
-                      encoding="utf-8")
+    write_examples(written_items(("w1",))[::30], subset)
     result = runner.invoke(app, ["evaluate", "--data", str(subset), "--json",
                                  str(tmp_path / "metrics.json"), "--charts",
                                  str(tmp_path / "eval" / "charts")])

@@ -18,17 +18,15 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from classifiers.base import Scorer  # noqa: E402
+from classifiers.data.recipe import written_items  # noqa: E402
 from classifiers.labelled import read_labelled  # noqa: E402
 from classifiers.transformer.bootstrap import BootstrapError, default_inputs  # noqa: E402
 from classifiers.transformer.dataset import (  # noqa: E402
-    load_examples,
     near_duplicates,
     split_by_group,
     write_examples,
 )
 from lurewatch.record import Ad, Label  # noqa: E402
-
-DATA = Path(__file__).resolve().parents[2] / "classifiers" / "data"
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +47,8 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def small_sets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A few records per label and language from train.jsonl, split by group."""
-    items = load_examples(DATA / "train.jsonl")
+    """A few records per label and language of the formal written data, split by group."""
+    items = written_items(("w1",))
     train, dev = split_by_group(items, 0.3)
     folder = tmp_path_factory.mktemp("sets")
     write_examples(train[::12], folder / "train.jsonl")
@@ -71,23 +69,25 @@ def trained(tiny_base: Path, small_sets: tuple[Path, Path],
 
 
 def test_group_split_keeps_every_group_on_one_side() -> None:
-    items = load_examples(DATA / "train.jsonl")
+    items = written_items(("w1",))
     train, dev = split_by_group(items, 0.2)
     assert {i.group for i in train}.isdisjoint({i.group for i in dev})
     assert 0.1 < len(dev) / len(items) < 0.3
 
 
 def test_train_set_covers_every_language_label_and_indicator() -> None:
+    from classifiers.data.recipe import training_sets
     from lurewatch.record import INDICATORS
 
-    items = load_examples(DATA / "train.jsonl")
+    items, development = training_sets()
+    assert {i.lang for i in development} == {i.lang for i in items}
     assert len({i.lang for i in items}) == 14
     assert {i.label.value for i in items} == {label.value for label in Label}
     assert {ind for i in items for ind in i.indicators} == set(INDICATORS)
 
 
 def test_near_duplicates_are_found_across_sets(tmp_path: Path) -> None:
-    items = load_examples(DATA / "train.jsonl")[:50]
+    items = written_items(("w1",))[:50]
     copy = items[3].model_copy(update={"id": "dev-x", "text": items[3].text + " !"})
     found = near_duplicates(items, [copy])
     assert items[3].id in found["dev-x"]

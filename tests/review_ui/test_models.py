@@ -102,12 +102,12 @@ def test_training_run_registers_a_model_to_compare_and_promote(tmp_path: Path) -
         base_checkpoint()
     except BootstrapError as exc:
         pytest.skip(str(exc))
-    data = PACKAGE_ROOT / "classifiers" / "data"
+    written = PACKAGE_ROOT / "classifiers" / "data" / "written"
     registry = make_registry(tmp_path / "registry", {"v1": 0.5})
     Registry(registry).promote("v1")
     env = make_env(tmp_path, model={"registry": registry}, review={
-        "training_data": _tiny_labelled_set(data / "train.jsonl", tmp_path / "t.jsonl", 8),
-        "training_dev": _tiny_labelled_set(data / "dev.jsonl", tmp_path / "d.jsonl", 5),
+        "training_data": _tiny_labelled_set(written / "en" / "w1.jsonl", tmp_path / "t.jsonl", 8),
+        "training_dev": _tiny_labelled_set(written / "ms" / "w1.jsonl", tmp_path / "d.jsonl", 5),
         "training_epochs": 1})
     ana, maya = env.client("ana"), env.client("maya")
     ana.post(f"/records/{MALAY.id}/decide", data={"csrf_token": csrf(ana), "action": "tip",
