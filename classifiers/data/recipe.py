@@ -36,7 +36,7 @@ WRITTEN_DEV_SHARE = 0.25
 # that goes to development): thousands of everyday sentences would otherwise outweigh
 # the few hundred risky ads many times over and cost training time for little. Everyday
 # text comes from a dozen corpora, so it is capped lower per corpus than job ads.
-REAL_TRAIN_CAP = 300
+REAL_TRAIN_CAP = 600
 REAL_EVERYDAY_CAP = 120
 
 
