@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     ValidationError,
     field_validator,
     model_validator,
@@ -91,6 +92,11 @@ class ReviewSettings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535)
     secure_cookies: bool = False
     base_url: str = "http://127.0.0.1:8000"
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
+    # `lurewatch serve` believes. Empty: none, a request's address is the connecting one;
+    # behind a proxy that is the proxy's for everyone, and the login limit per address
+    # would count all users as one.
+    forwarded_allow_ips: list[IPvAnyNetwork] = Field(default_factory=list)
     claim_minutes: int = Field(default=30, ge=1)
     break_after: int = Field(default=50, ge=1)
     # Training runs started from the application: reviewers' labels are merged over

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from index import open_store
 from lurewatch.cli import app, command
-from lurewatch.config import load_settings
+from lurewatch.config import Settings, load_settings
 from lurewatch.errors import UserError
 from review_ui.access import Role
 from review_ui.appdb import ReviewDB
@@ -37,10 +37,18 @@ def serve(
                         "`lurewatch user add NAME --role admin`")
     store = open_store(settings.store)
     try:
-        uvicorn.run(create_app(settings, store, db), host=host or settings.review.host,
-                    port=port or settings.review.port, proxy_headers=False)
+        uvicorn.run(create_app(settings, store, db), **server_options(settings, host, port))
     finally:
         store.close()
+
+
+def server_options(settings: Settings, host: str | None, port: int | None) -> dict[str, Any]:
+    """uvicorn's options for ``serve``: the client address and scheme are taken from the
+    proxy headers only when the connection comes from a ``review.forwarded_allow_ips``
+    proxy, so nobody else can pick the address the login limit counts against."""
+    trusted = [str(network) for network in settings.review.forwarded_allow_ips]
+    return {"host": host or settings.review.host, "port": port or settings.review.port,
+            "proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
 @command(user_app, name="add")

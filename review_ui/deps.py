@@ -16,7 +16,17 @@ from review_ui.access import Permission, allows
 from review_ui.appdb import ReviewDB
 from review_ui.appdb.accounts import User
 from review_ui.appdb.cases import Case
-from review_ui.security import CSRF_FIELD, CSRF_HEADER, CookieNames, token_hash, tokens_match
+from review_ui.forms import RowId
+from review_ui.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    CookieNames,
+    foreign_origin,
+    origin_of,
+    session_csrf_token,
+    token_hash,
+    tokens_match,
+)
 from review_ui.services.facets import FacetCache
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -85,7 +95,7 @@ def get_record(record_id: str, store: StoreDep) -> Ad:
     return ad
 
 
-def get_case(case_id: int, db: AppDB) -> Case:
+def get_case(case_id: RowId, db: AppDB) -> Case:
     """The case a route's ``{case_id}`` names (404 when there is none)."""
     case = db.get_case(case_id)
     if case is None:
@@ -137,15 +147,33 @@ Admin = Annotated[User, Depends(require(Permission.administer))]
 
 
 async def verify_csrf(request: Request, ctx: Ctx) -> None:
-    """Applied to every route: a state-changing request must repeat the CSRF cookie's value
-    in the ``csrf_token`` form field or the ``X-CSRF-Token`` header."""
+    """Applied to every route. A state-changing request must come from this site's pages
+    (:func:`~review_ui.security.foreign_origin`) and repeat the CSRF token in the
+    ``csrf_token`` form field or the ``X-CSRF-Token`` header: the session's token once
+    logged in, the CSRF cookie's before. Pages render the same token. A refusal is an
+    audit event."""
+    session = request.cookies.get(ctx.cookies.session)
+    expected = session_csrf_token(session) if session else request.cookies.get(ctx.cookies.csrf)
+    if session:
+        request.state.csrf_token = expected
     if request.method in SAFE_METHODS:
         return
+    own_origins = {origin_of(str(request.base_url)), origin_of(ctx.settings.review.base_url)}
+    refusal = foreign_origin(request.headers, {o for o in own_origins if o})
+    if refusal is None and not tokens_match(expected, await _given_csrf_token(request)):
+        refusal = "CSRF token missing or wrong"
+    if refusal:
+        user = session_user(request, ctx)
+        ctx.db.audit(user.username if user else "anonymous", "csrf_refused",
+                     f"{request.method} {request.url.path}", refusal)
+        raise CSRFError(refusal)
+
+
+async def _given_csrf_token(request: Request) -> str | None:
     given = request.headers.get(CSRF_HEADER)
     if given is None and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
         field = form.get(CSRF_FIELD)
         given = field if isinstance(field, str) else None
-    if not tokens_match(request.cookies.get(ctx.cookies.csrf), given):
-        raise CSRFError()
+    return given

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from starlette.datastructures import QueryParams
 
 from index.query import MAX_RESULT_WINDOW, SearchFilters
 from review_ui.services.triage import QueueFilters
+
+# SQLite stores integers in 64 bits; a larger id or version cannot name a row, so it is
+# refused at the edge (400) rather than overflowing in the driver (500).
+SQLITE_MAX_INT = 2**63 - 1
+RowId = Annotated[int, Ge(0), Le(SQLITE_MAX_INT)]
 
 
 @dataclass

@@ -1,19 +1,23 @@
-"""Passwords, sessions, CSRF tokens and the login rate limit.
+"""Passwords, sessions, CSRF tokens, the origin check and the login rate limit.
 
 Passwords are hashed with argon2id (argon2-cffi). A session is a random token in an
 HttpOnly, SameSite cookie; only its SHA-256 is stored, so a copy of the database does
-not let anyone log in. CSRF uses a double-submit token: a random value in its own
-cookie that every state-changing request must repeat in a form field or header, which a
-page on another origin can neither read nor set.
+not let anyone log in. Every state-changing request must come from this site's own pages
+(:func:`foreign_origin`) and repeat a CSRF token in a form field or header. Once logged
+in, the token is derived from the session (:func:`session_csrf_token`), so a cookie
+planted by someone else is never consulted; before login (the login form itself) it is a
+double-submit token, a random value in its own cookie.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
-import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,6 +29,7 @@ SESSION_LIFETIME_S = 12 * 3600
 MIN_PASSWORD_LENGTH = 10
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login for an unknown name like a known one.
@@ -65,6 +70,42 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
     return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
 
 
+def session_csrf_token(session_token: str) -> str:
+    """The CSRF token of the session whose (HttpOnly) cookie is ``session_token``: pages
+    repeat it, nobody else can compute it, and it changes with every login."""
+    return hmac.new(session_token.encode(), b"lurewatch csrf", hashlib.sha256).hexdigest()
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host:port`` of ``url``, the port spelled out; None if it has none."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None
+    if not parts.hostname or port is None:
+        return None
+    return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
+def foreign_origin(headers: Mapping[str, str], own_origins: set[str]) -> str | None:
+    """Why a state-changing request looks sent by another site's page; None if not.
+
+    The browser's Fetch Metadata (``Sec-Fetch-Site``, which no page can set) decides when
+    present: under this site's ``Referrer-Policy: no-referrer`` a browser sends its own
+    forms with ``Origin: null``. Without it the Origin header, else the Referer, must be
+    one of ``own_origins``. A request with none of them comes from a script or an old
+    client, not from a page in a browser, and is left to the CSRF token."""
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return None if fetch_site == "same-origin" else f"Sec-Fetch-Site: {fetch_site[:100]}"
+    for name in ("origin", "referer"):
+        claimed = headers.get(name)
+        if claimed is not None:
+            return None if origin_of(claimed) in own_origins else f"{name}: {claimed[:200]}"
+    return None
+
+
 @dataclass(frozen=True)
 class CookieNames:
     """``__Host-`` names bind cookies to this exact host when they are Secure."""
@@ -78,33 +119,46 @@ class CookieNames:
         return cls(session=f"{prefix}lw_session", csrf=f"{prefix}lw_csrf")
 
 
-class LoginRateLimiter:
-    """At most ``max_failures`` failed logins per ``window_s`` for one account name and,
-    separately, for one client address; the failures are kept in the app database so the
-    limit holds across workers and restarts."""
+@dataclass(frozen=True)
+class LoginAttempt:
+    """One login try as the limiter saw it: refused for ``retry_after`` seconds, or let
+    through with its failure already counted (rows ``counted``) until it succeeds."""
 
-    def __init__(self, db: ReviewDB, max_failures: int = 5, window_s: float = 900) -> None:
+    username: str
+    retry_after: int
+    counted: list[int]
+
+
+class LoginRateLimiter:
+    """At most ``per_account`` failed logins per ``window_s`` for one account name and
+    ``per_address`` for one client address; the failures are kept in the app database so
+    the limit holds across workers and restarts.
+
+    An attempt counts as a failure before its password is checked, in the same
+    transaction as the check of the limit: twenty guesses sent at once are twenty
+    failures in turn, not twenty reads of an empty count. The per-address limit is much
+    higher, so that one address's failures (every user behind one proxy or office NAT)
+    do not lock the other accounts out; it still slows guessing across many accounts."""
+
+    def __init__(self, db: ReviewDB, per_account: int = 5, per_address: int = 100,
+                 window_s: float = 900) -> None:
         self.db = db
-        self.max_failures = max_failures
+        self.per_account = per_account
+        self.per_address = per_address
         self.window_s = window_s
 
     @staticmethod
-    def _keys(username: str, client: str) -> list[str]:
-        return [f"user:{username.lower()}", f"addr:{client}"]
+    def _account_key(username: str) -> str:
+        return f"user:{username.lower()}"
 
-    def retry_after(self, username: str, client: str) -> int:
-        """Seconds to wait before another try is accepted; 0 when one is allowed now."""
-        now = time.time()
-        wait = 0.0
-        for key in self._keys(username, client):
-            failures = self.db.login_failures_since(key, now - self.window_s)
-            if len(failures) >= self.max_failures:
-                oldest_counted = failures[-self.max_failures]
-                wait = max(wait, oldest_counted + self.window_s - now)
-        return int(wait) + 1 if wait > 0 else 0
+    def attempt(self, username: str, client: str) -> LoginAttempt:
+        """Count one try for ``username`` from ``client``, or refuse it."""
+        wait, counted = self.db.count_login_attempt(
+            {self._account_key(username): self.per_account, f"addr:{client}": self.per_address},
+            self.window_s)
+        return LoginAttempt(username, math.ceil(wait), counted)
 
-    def failed(self, username: str, client: str) -> None:
-        self.db.add_login_failure(self._keys(username, client))
-
-    def succeeded(self, username: str) -> None:
-        self.db.clear_login_failures(f"user:{username.lower()}")
+    def succeeded(self, attempt: LoginAttempt) -> None:
+        """The password was right: the account's failures are forgotten, and this try is
+        taken back from the address's count."""
+        self.db.forget_login_failures(self._account_key(attempt.username), attempt.counted)

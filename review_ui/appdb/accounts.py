@@ -26,7 +26,7 @@ def _user(row: sqlite3.Row) -> User:
 
 
 class AccountTables:
-    """The users, sessions and login_failures tables."""
+    """The users, sessions and login_attempts tables."""
 
     db: Database
 
@@ -79,20 +79,33 @@ class AccountTables:
         with self.db.write() as db:
             db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
-    def add_login_failure(self, keys: list[str]) -> None:
+    def count_login_attempt(self, limits: dict[str, int], window_s: float
+                            ) -> tuple[float, list[int]]:
+        """Count a login attempt as a failure under every key of ``limits`` at once, unless
+        a key has had ``limits[key]`` failures in the last ``window_s`` already.
+
+        The check and the count are one transaction, so attempts in flight count against
+        each other. Returns the seconds until the oldest counted failure of a full key
+        expires (and no ids) when refused, else 0 and the ids of the rows written."""
         now = time.time()
         with self.db.write() as db:
-            db.executemany("INSERT INTO login_failures (key, at) VALUES (?, ?)",
-                           [(k, now) for k in keys])
+            wait = 0.0
+            for key, limit in limits.items():
+                oldest_counted = db.execute(
+                    "SELECT at FROM login_attempts WHERE key = ? AND at > ?"
+                    " ORDER BY at DESC LIMIT 1 OFFSET ?", (key, now - window_s, limit - 1),
+                ).fetchone()
+                if oldest_counted:
+                    wait = max(wait, oldest_counted["at"] + window_s - now)
+            if wait > 0:
+                return wait, []
+            ids = [int(db.execute("INSERT INTO login_attempts (key, at) VALUES (?, ?)",
+                                  (key, now)).lastrowid or 0) for key in limits]
+        return 0.0, ids
 
-    def login_failures_since(self, key: str, since: float) -> list[float]:
+    def forget_login_failures(self, key: str, attempt_ids: list[int]) -> None:
+        """A login succeeded: clear ``key``'s failures and the rows of this attempt."""
         with self.db.write() as db:
-            rows = db.execute(
-                "SELECT at FROM login_failures WHERE key = ? AND at > ? ORDER BY at",
-                (key, since),
-            ).fetchall()
-        return [r["at"] for r in rows]
-
-    def clear_login_failures(self, key: str) -> None:
-        with self.db.write() as db:
-            db.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+            db.execute("DELETE FROM login_attempts WHERE key = ?", (key,))
+            db.executemany("DELETE FROM login_attempts WHERE id = ?",
+                           [(i,) for i in attempt_ids])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,16 @@ class AuditEntry:
     detail: str
 
 
+def append_audit(db: sqlite3.Connection, actor: str, action: str, target: str = "",
+                 detail: str = "") -> None:
+    """Add an entry inside the caller's write transaction, so that a change and its entry
+    are written together or not at all."""
+    db.execute(
+        "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        (time.time(), actor, action, target, detail),
+    )
+
+
 class AuditTables:
     """The audit tables."""
 
@@ -27,10 +38,7 @@ class AuditTables:
 
     def audit(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
         with self.db.write() as db:
-            db.execute(
-                "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                (time.time(), actor, action, target, detail),
-            )
+            append_audit(db, actor, action, target, detail)
 
     def audit_entries(self, *, limit: int = 200, before_id: int | None = None,
                       action: str | None = None) -> list[AuditEntry]:

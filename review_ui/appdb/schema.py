@@ -82,7 +82,19 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
-MIGRATIONS = (SCHEMA,)
+# Login attempts get an id, so a try counted as a failure before its password was checked
+# can be taken back when the password was right (security.LoginRateLimiter).
+LOGIN_ATTEMPT_IDS = """
+CREATE TABLE login_attempts (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    at REAL NOT NULL
+);
+INSERT INTO login_attempts (key, at) SELECT key, at FROM login_failures;
+DROP TABLE login_failures;
+CREATE INDEX login_attempts_key ON login_attempts(key, at);
+"""
+MIGRATIONS = (SCHEMA, LOGIN_ATTEMPT_IDS)
 
 
 def when(epoch: float) -> datetime:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lurewatch.sqlite import Database
+from review_ui.appdb.audit import append_audit
 from review_ui.appdb.schema import when
 
 
@@ -29,12 +30,14 @@ class WorkTables:
 
     def claim(self, record_id: str, username: str, lifetime_s: float) -> str:
         """Claim a record for ``username`` unless someone else holds a live claim.
-        Returns who holds the claim afterwards."""
+        Returns who holds the claim afterwards. A new claim is an audit event; renewing
+        one's own live claim is not."""
         now = time.time()
         with self.db.write() as db:
             row = db.execute("SELECT username, expires_at FROM claims WHERE record_id = ?",
                              (record_id,)).fetchone()
-            if row and row["expires_at"] > now and row["username"] != username:
+            live = row is not None and row["expires_at"] > now
+            if live and row["username"] != username:
                 return str(row["username"])
             db.execute(
                 "INSERT INTO claims (record_id, username, expires_at) VALUES (?, ?, ?)"
@@ -42,12 +45,19 @@ class WorkTables:
                 " expires_at = excluded.expires_at",
                 (record_id, username, now + lifetime_s),
             )
+            if not live:
+                previous = (f"; {row['username']}'s claim had expired"
+                            if row and row["username"] != username else "")
+                append_audit(db, username, "claim", record_id,
+                             f"for {lifetime_s / 60:g} minutes{previous}")
         return username
 
     def release(self, record_id: str, username: str) -> None:
         with self.db.write() as db:
-            db.execute("DELETE FROM claims WHERE record_id = ? AND username = ?",
-                       (record_id, username))
+            released = db.execute("DELETE FROM claims WHERE record_id = ? AND username = ?",
+                                  (record_id, username)).rowcount
+            if released:
+                append_audit(db, username, "release", record_id)
 
     def live_claims(self) -> dict[str, str]:
         """record id -> who holds it, for claims not yet expired."""

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from review_ui.access import Role
 from review_ui.appdb.accounts import DuplicateUserError
 from review_ui.deps import Admin, AppDB
+from review_ui.forms import RowId
 from review_ui.security import WeakPasswordError, hash_password
 from review_ui.templating import render
 
@@ -37,7 +38,7 @@ def add_user(request: Request, user: Admin, db: AppDB,
 
 
 @router.get("/audit")
-def audit(request: Request, user: Admin, db: AppDB, before: int | None = None,
+def audit(request: Request, user: Admin, db: AppDB, before: RowId | None = None,
           action: str = "") -> Response:
     entries = db.audit_entries(limit=AUDIT_PAGE, before_id=before, action=action or None)
     return render(request, "audit.html", page_title="Audit log", entries=entries,

@@ -15,6 +15,7 @@ from review_ui.security import (
     hash_password,
     needs_rehash,
     new_token,
+    session_csrf_token,
     token_hash,
     verify_password,
 )
@@ -53,18 +54,18 @@ def login(request: Request, ctx: Ctx, user: Public, username: Annotated[str, For
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
     limiter = LoginRateLimiter(ctx.db)
     client = request.client.host if request.client else "unknown"
-    wait = limiter.retry_after(username, client)
-    if wait:
+    attempt = limiter.attempt(username, client)
+    if attempt.retry_after:
         ctx.db.audit(username, "login_refused", detail=f"rate limited, from {client}")
         return render(request, "login.html", 429, next=_safe_next(next),
-                      error=f"Too many failed logins. Try again in {wait // 60 + 1} minutes.")
+                      error="Too many failed logins. Try again in "
+                            f"{attempt.retry_after // 60 + 1} minutes.")
     account = ctx.db.get_user(username)
     if not verify_password(account, password) or account is None:
-        limiter.failed(username, client)
         ctx.db.audit(username, "login_failed", detail=f"from {client}")
         return render(request, "login.html", 401, next=_safe_next(next),
                       error="Wrong user name or password.")
-    limiter.succeeded(username)
+    limiter.succeeded(attempt)
     if needs_rehash(account):
         ctx.db.set_password_hash(username, hash_password(password))
     token = new_token()
@@ -74,9 +75,10 @@ def login(request: Request, ctx: Ctx, user: Public, username: Annotated[str, For
     secure = ctx.settings.review.secure_cookies
     response.set_cookie(ctx.cookies.session, token, max_age=SESSION_LIFETIME_S, httponly=True,
                         samesite="lax", secure=secure, path="/")
-    # A fresh CSRF token per session, so one seen before login is worthless after it.
-    response.set_cookie(ctx.cookies.csrf, new_token(), httponly=True, samesite="strict",
-                        secure=secure, path="/")
+    # The session's own CSRF token (the one its pages carry), so one seen or planted
+    # before login is worthless after it.
+    response.set_cookie(ctx.cookies.csrf, session_csrf_token(token), httponly=True,
+                        samesite="strict", secure=secure, path="/")
     return response
 
 

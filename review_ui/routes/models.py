@@ -10,11 +10,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from index.errors import NotFoundError
 from review_ui.deps import AppDB, Maintainer, SettingsDep, StoreDep
+from review_ui.forms import RowId
 from review_ui.services import training
 from review_ui.services.registry import Registry, RegistryError, list_models
 from review_ui.templating import render
 
 router = APIRouter(prefix="/models")
+# A version is a folder name inside the registry, never a path: refused at the edge, so
+# "/some/dir" or "../x" never reach the filesystem.
+VERSION_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 
 def _registry(settings: SettingsDep) -> Registry:
@@ -47,12 +51,12 @@ def compare(request: Request, user: Maintainer, settings: SettingsDep, a: str = 
 
 @router.post("/promote")
 def promote(request: Request, user: Maintainer, settings: SettingsDep, db: AppDB,
-            version: Annotated[str, Form()]) -> Response:
+            version: Annotated[str, Form(pattern=VERSION_NAME)]) -> Response:
     registry = _registry(settings)
     before = registry.promoted()
     try:
         registry.promote(version)
-    except RegistryError as exc:
+    except (RegistryError, ValueError) as exc:  # ValueError: a manifest that is not JSON
         db.audit(user.username, "model_promote_refused", version, str(exc))
         return render(request, "error.html", 400, message=str(exc), link="/models")
     db.audit(user.username, "model_promoted", version,
@@ -92,7 +96,7 @@ def start_training(request: Request, user: Maintainer, store: StoreDep, db: AppD
 
 
 @router.post("/training/{run_id}/cancel")
-def cancel_training(request: Request, run_id: int, user: Maintainer, db: AppDB) -> Response:
+def cancel_training(request: Request, run_id: RowId, user: Maintainer, db: AppDB) -> Response:
     if not training.cancel(run_id):
         return render(request, "error.html", 409, message=f"training run {run_id} is not "
                       "running in this server", link=f"/models/training/{run_id}")
@@ -101,7 +105,7 @@ def cancel_training(request: Request, run_id: int, user: Maintainer, db: AppDB) 
 
 
 @router.get("/training/{run_id}")
-def training_run(request: Request, run_id: int, user: Maintainer, db: AppDB,
+def training_run(request: Request, run_id: RowId, user: Maintainer, db: AppDB,
                  settings: SettingsDep) -> Response:
     run = db.training_run(run_id)
     if run is None:

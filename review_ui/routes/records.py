@@ -13,7 +13,7 @@ from index.errors import NotFoundError
 from lurewatch.record import INDICATOR_GROUPS
 from review_ui.access import Permission, allows
 from review_ui.deps import AppDB, Reader, RecordDep, SettingsDep, StoreDep, Triager
-from review_ui.forms import Parsed, queue_filters
+from review_ui.forms import Parsed, RowId, queue_filters
 from review_ui.highlight import evidence_segments
 from review_ui.services import images, records, triage
 from review_ui.templating import render
@@ -41,19 +41,25 @@ def focus(request: Request, user: Reader, ad: RecordDep, store: StoreDep,
 
 
 @router.get("/{record_id}/images/{number}")
-def image(user: Reader, ad: RecordDep, number: int, settings: SettingsDep) -> Response:
+def image(user: Reader, ad: RecordDep, number: int, settings: SettingsDep,
+          db: AppDB) -> Response:
     """The record's image ``number``, fetched here so the reviewer's browser never
-    contacts the poster's server; never cached (see services/images.py)."""
+    contacts the poster's server; never cached (see services/images.py). Each fetch is an
+    audit event: it is this server reaching out to an address a poster chose."""
     if not 0 <= number < len(ad.images):
         raise NotFoundError(f"record {ad.id} has no image {number}")
+    url = ad.images[number]
     crawl = settings.crawl
     try:
         fetched = images.fetch_image(
-            ad.images[number], allow_local=images.is_local_test_source(settings, ad.source),
+            url, allow_local=images.is_local_test_source(settings, ad.source),
             user_agent=crawl.user_agent.format(contact_url=crawl.contact_url))
     except images.ImageRefused as exc:
+        db.audit(user.username, "image_refused", f"{ad.id} image {number}", f"{url}: {exc}")
         return Response(str(exc), status_code=exc.status, media_type="text/plain",
                         headers={"Cache-Control": "no-store"})
+    db.audit(user.username, "image_fetched", f"{ad.id} image {number}",
+             f"{url} ({fetched.media_type}, {len(fetched.content)} bytes)")
     return Response(fetched.content, media_type=fetched.media_type,
                     headers={"Cache-Control": "no-store"})
 
@@ -61,7 +67,7 @@ def image(user: Reader, ad: RecordDep, number: int, settings: SettingsDep) -> Re
 @router.post("/{record_id}/decide")
 def decide(request: Request, record_id: str, user: Triager, store: StoreDep, db: AppDB,
            settings: SettingsDep, action: Annotated[str, Form()],
-           version: Annotated[int, Form()], note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+           version: Annotated[RowId, Form()], note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
            indicators: Annotated[list[str] | None, Form()] = None,
            corrections: Annotated[str, Form()] = "", queue: Annotated[str, Form()] = "",
            ) -> Response:

@@ -8,12 +8,19 @@ safety rule (no private, loopback or link-local address unless the record's sour
 the connection goes to the very address that was checked (httpcore's network backend is
 where the name is resolved), so a name that answers a public address to the check and a
 private one to the connection (DNS rebinding) reaches nothing.
+
+A fetch, redirects included, has ``TIMEOUT_SECONDS`` in all: httpcore's timeouts bound
+each read, so a server that drips a byte at a time would hold a request as long as it
+liked; the network backend gives every connect, read and write only what is left.
 """
 
 from __future__ import annotations
 
+import ssl
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin
 
 import httpcore
@@ -23,7 +30,7 @@ from lurewatch.urls import UnsafeURLError, check_fetchable, public_addresses
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 3
-TIMEOUT_SECONDS = 10.0
+TIMEOUT_SECONDS = 10.0  # for the whole fetch, redirects included
 # Raster types only: an SVG is a document that can carry script.
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
 # load_sources needs some base for the sample sites' "{base_url}" start URLs; only the
@@ -59,27 +66,73 @@ def is_local_test_source(settings: Settings, source: str) -> bool:
     return any(s.name == source and s.local_test for s in sources)
 
 
-class PublicAddressBackend(httpcore.SyncBackend):
-    """Connects only to a public address of the host, the one it checked."""
+class Deadline:
+    """The moment a fetch must be over by."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def bound(self, timeout: float | None) -> float:
+        """``timeout`` cut to the time left; past the deadline, a timeout at once."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise httpcore.TimeoutException(f"no answer within {self.seconds:g} s")
+        return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write is bounded by the fetch's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: Deadline) -> None:
+        self.stream = stream
+        self.deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.stream.read(max_bytes, self.deadline.bound(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.stream.write(buffer, self.deadline.bound(timeout))
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return DeadlineStream(self.stream.start_tls(
+            ssl_context, server_hostname, self.deadline.bound(timeout)), self.deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.stream.get_extra_info(info)
+
+
+class FetchBackend(httpcore.SyncBackend):
+    """Connections of one fetch: all within its deadline and, unless ``allow_local``,
+    only to a public address of the host, the one it checked."""
+
+    def __init__(self, deadline: Deadline, *, allow_local: bool) -> None:
+        self.deadline = deadline
+        self.allow_local = allow_local
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None,
                     socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
                     ) -> httpcore.NetworkStream:
-        address = public_addresses(host, port)[0]
-        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+        address = host if self.allow_local else public_addresses(host, port)[0]
+        stream = super().connect_tcp(address, port, self.deadline.bound(timeout),
+                                     local_address, socket_options)
+        return DeadlineStream(stream, self.deadline)
 
 
 def fetch_image(url: str, *, allow_local: bool, user_agent: str) -> FetchedImage:
     """The image at ``url``, or :class:`ImageRefused` saying why not."""
-    timeouts = dict.fromkeys(("connect", "read", "write", "pool"), TIMEOUT_SECONDS)
-    backend = None if allow_local else PublicAddressBackend()
+    deadline = Deadline(TIMEOUT_SECONDS)
     try:
-        with httpcore.ConnectionPool(network_backend=backend) as pool:
+        with httpcore.ConnectionPool(
+                network_backend=FetchBackend(deadline, allow_local=allow_local)) as pool:
             for _ in range(MAX_REDIRECTS + 1):
                 check_fetchable(url, allow_local=allow_local)
-                with pool.stream("GET", url, headers={"User-Agent": user_agent},
-                                 extensions={"timeout": timeouts}) as response:
+                with pool.stream("GET", url, headers={"User-Agent": user_agent}) as response:
                     location = _header(response, "location")
                     if response.status in REDIRECT_STATUSES and location:
                         url = urljoin(url, location)
@@ -87,6 +140,9 @@ def fetch_image(url: str, *, allow_local: bool, user_agent: str) -> FetchedImage
                     return _read_image(response)
     except UnsafeURLError as exc:
         raise ImageRefused(403, f"not fetched: {exc}") from exc
+    except httpcore.TimeoutException as exc:
+        raise ImageRefused(502, f"the image's server took longer than {deadline.seconds:g} s"
+                           ) from exc
     except FETCH_ERRORS as exc:
         raise ImageRefused(502, f"could not fetch the image: {exc.__class__.__name__}") from exc
     raise ImageRefused(502, f"more than {MAX_REDIRECTS} redirects")

@@ -103,6 +103,32 @@ def test_private_and_loopback_addresses_are_refused(url: str) -> None:
         check_fetchable(url, allow_local=False)
 
 
+@pytest.mark.parametrize("url", [
+    "http://100.64.0.1/",  # shared address space (carrier-grade NAT)
+    "http://100.100.100.200/latest/meta-data/",  # a cloud's metadata service
+    "http://198.18.0.1/",  # benchmarking
+    "http://224.0.0.1/",  # multicast
+    "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+    "http://[2002:a9fe:a9fe::]/",  # 6to4 of 169.254.169.254
+    "http://[::ffff:10.0.0.1]/",  # IPv4-mapped
+    "http://[::127.0.0.1]/",  # IPv4-compatible
+    "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
+    "http://[64:ff9b:1::5db8:d70e]/",  # NAT64 local-use prefix
+])
+def test_addresses_that_are_not_global_are_refused(url: str) -> None:
+    with pytest.raises(UnsafeURLError, match="non-public"):
+        check_fetchable(url, allow_local=False)
+
+
+@pytest.mark.parametrize("url", [
+    "http://[2002:5db8:d70e::]/",  # 6to4 of 93.184.215.14
+    "http://[64:ff9b::5db8:d70e]/",  # NAT64 of 93.184.215.14
+    "http://[2606:4700:4700::1111]/",
+])
+def test_ipv6_forms_of_public_addresses_are_allowed(url: str) -> None:
+    check_fetchable(url, allow_local=False)
+
+
 def test_local_test_sources_may_use_loopback() -> None:
     check_fetchable("http://127.0.0.1:8000/jobs", allow_local=True)
     with pytest.raises(UnsafeURLError):

@@ -141,3 +141,21 @@ def test_training_run_registers_a_model_to_compare_and_promote(tmp_path: Path) -
     assert (env.db.audit_entries()[0].action, env.db.audit_entries()[0].target) == (
         "model_promoted", version)
     assert 'id="promote-run"' not in maya.get("/models/training/1").text
+
+
+@pytest.mark.parametrize("version", ["/some/dir", "../x", "v1/../../etc"])
+def test_promote_refuses_paths(tmp_path, version: str) -> None:
+    make_registry(tmp_path / "registry", {"v1": 0.5})
+    env = make_env(tmp_path)
+    maya = env.client("maya")
+    response = maya.post("/models/promote", data={"csrf_token": csrf(maya), "version": version})
+    assert response.status_code == 400 and "missing" not in response.text
+
+
+def test_promote_of_a_broken_manifest_is_a_client_error(tmp_path) -> None:
+    make_registry(tmp_path / "registry", {"v1": 0.5})
+    (tmp_path / "registry" / "v1" / "manifest.json").write_text("{not json")
+    env = make_env(tmp_path)
+    maya = env.client("maya")
+    response = maya.post("/models/promote", data={"csrf_token": csrf(maya), "version": "v1"})
+    assert response.status_code == 400

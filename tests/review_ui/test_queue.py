@@ -39,6 +39,10 @@ def test_queue_claims_and_decisions(any_env: Env) -> None:
     assert stored.decisions[-1].note == "fees and urgency"
     assert env.db.reviews_today("ana") == 1
     assert env.db.audit_entries(action="decision")[0].target == XSS.id
+    claims = [(e.actor, e.target) for e in env.db.audit_entries(action="claim")]
+    assert claims == [("ana", MALAY.id), ("bea", MINORS.id), ("ana", XSS.id)]
+    assert [(e.actor, e.target) for e in env.db.audit_entries(action="release")] == [
+        ("ana", XSS.id)]  # released by the decision
     assert XSS.id not in ana.get("/queue").text
     assert 'id="daily-count" title="records you decided today">today: 1' in ana.get("/queue").text
 
@@ -117,3 +121,17 @@ def test_bulk_decisions_report_conflicts(env: Env) -> None:
     assert response.status_code == 200
     assert "Applied to 1" in response.text and INDONESIAN.id in response.text
     assert env.store.get(CHINESE.id).review_state is ReviewState.dismissed_legitimate  # type: ignore[union-attr]
+
+
+def test_claims_releases_and_takeovers_are_audit_events(env: Env) -> None:
+    ana, bea = env.client("ana"), env.client("bea")
+    ana.post(f"/records/{MALAY.id}/claim", data={"csrf_token": csrf(ana)})
+    ana.post(f"/records/{MALAY.id}/claim", data={"csrf_token": csrf(ana)})  # a renewal
+    ana.post(f"/records/{MALAY.id}/release", data={"csrf_token": csrf(ana)})
+    env.db.claim(THAI.id, "ana", lifetime_s=-1)  # a claim that has run out
+    bea.post(f"/records/{THAI.id}/claim", data={"csrf_token": csrf(bea)})
+    events = [(e.actor, e.action, e.target) for e in env.db.audit_entries()
+              if e.action in ("claim", "release")]
+    assert events == [("bea", "claim", THAI.id), ("ana", "claim", THAI.id),
+                      ("ana", "release", MALAY.id), ("ana", "claim", MALAY.id)]
+    assert "ana's claim had expired" in env.db.audit_entries(action="claim")[0].detail

@@ -47,6 +47,9 @@ def test_image_proxy_fetches_for_the_reviewer_and_never_caches(any_env: Env) -> 
         assert "img-src 'self' data:;" in response.headers["content-security-policy"]
         assert ivan.get(f"/records/{ad.id}/images/2").status_code == 404
         assert any_env.client().get(f"/records/{ad.id}/images/0").status_code == 303  # login
+    fetched = any_env.db.audit_entries(action="image_fetched")
+    assert [(e.actor, e.target) for e in fetched] == [("ivan", f"{ad.id} image 1")]
+    assert fetched[0].detail.startswith(f"{ad.images[1]} (image/png, ")
 
 
 def test_image_proxy_refuses_private_addresses_other_types_and_oversize(env: Env) -> None:
@@ -69,6 +72,9 @@ def test_image_proxy_refuses_private_addresses_other_types_and_oversize(env: Env
         oversize = ana.get(f"/records/{ids[3]}/images/0")
         assert oversize.status_code == 502 and "larger than" in oversize.text
         assert oversize.headers["cache-control"] == "no-store"
+    refusals = env.db.audit_entries(action="image_refused")
+    assert [e.target for e in refusals] == [f"{i} image 0" for i in reversed(ids)]
+    assert "non-public address" in refusals[-1].detail and refusals[-1].actor == "ana"
 
 
 def test_content_warning_for_minors(env: Env) -> None:
