@@ -18,10 +18,11 @@ from index.engine import EngineStore
 from index.engine.clients import open_engine_store
 from index.engine.reindex import reindex
 from index.kibana import KibanaError, import_saved_objects
-from index.query import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters, SearchQuery
+from index.query import SearchFilters, SearchQuery
 from lurewatch.cli import app, command
 from lurewatch.config import load_settings
 from lurewatch.errors import UserError
+from lurewatch.record import HIGHLIGHT_END, HIGHLIGHT_START
 
 kibana_app = typer.Typer(help="Kibana / OpenSearch Dashboards saved objects.",
                          no_args_is_help=True)

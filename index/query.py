@@ -7,6 +7,7 @@ or query DSL. :meth:`SearchFilters.keys` is the one place filter values are norm
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -16,17 +17,13 @@ from lurewatch.record import Ad, normalise_employer
 FACET_FIELDS = ("label", "indicator", "language", "source", "country", "review_state")
 TREND_SPLITS = ("label", "indicator", "country", "sector", "source", "language")
 PIVOT_KINDS = ("phone", "handle", "email", "employer", "cluster")
-# Highlights mark matches with these private-use characters, never with HTML: the text is
-# crawled and hostile, so the web application escapes it first and then turns the marks
-# into <mark> elements.
-HIGHLIGHT_START = "\ue000"
-HIGHLIGHT_END = "\ue001"
 Interval = Literal["day", "week", "month"]
 SortOrder = Literal["score", "age", "newest", "relevance"]
 MAX_CAMPAIGNS = 10_000  # campaigns one listing considers: the engines' bucket limit
 # Hits a listing can page through (offset + size), on every store: the engines' default
 # index.max_result_window, past which they refuse a page.
 MAX_RESULT_WINDOW = 10_000
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def check_result_window(offset: int, size: int) -> None:
@@ -80,6 +77,9 @@ class SearchQuery:
 
     def __post_init__(self) -> None:
         check_result_window(self.offset, self.size)
+        # Control characters (NUL above all) are no search term anywhere and break the
+        # embedded engine's query syntax; a space keeps the words on either side apart.
+        object.__setattr__(self, "text", _CONTROL_CHARACTERS.sub(" ", self.text))  # frozen
 
 
 @dataclass

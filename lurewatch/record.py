@@ -20,6 +20,13 @@ from w3lib.url import canonicalize_url
 # A field added with a default keeps the version (records written before it still read,
 # with the default); a change earlier records cannot be read under raises it.
 SCHEMA_VERSION = 1
+# Search highlights mark matches with these private-use characters, never with HTML: the
+# text is crawled and hostile, so the web application escapes it first and then turns the
+# marks into <mark> elements. A record's own title and text therefore never hold them:
+# each is replaced by U+FFFD (one code point for one, so evidence offsets stay true).
+HIGHLIGHT_START = "\ue000"
+HIGHLIGHT_END = "\ue001"
+_HIGHLIGHT_MARKERS = str.maketrans({HIGHLIGHT_START: "\ufffd", HIGHLIGHT_END: "\ufffd"})
 
 
 class Label(StrEnum):
@@ -214,6 +221,11 @@ class Ad(BaseModel):
     review_state: ReviewState = ReviewState.unreviewed
     review_version: int = 0
     decisions: list[Decision] = Field(default_factory=list)
+
+    @field_validator("title", "text")
+    @classmethod
+    def _no_highlight_markers(cls, value: str) -> str:
+        return value.translate(_HIGHLIGHT_MARKERS)
 
     @field_validator("images")
     @classmethod

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.query import HIGHLIGHT_END, HIGHLIGHT_START
-from lurewatch.record import Ad
+from lurewatch.record import HIGHLIGHT_END, HIGHLIGHT_START, Ad
 
 # Markers the stores put around matched words in highlight fragments (never HTML).
 MARK_OPEN = HIGHLIGHT_START

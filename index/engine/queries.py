@@ -12,13 +12,12 @@ from index.engine.mapping import KEYS_FIELD
 from index.errors import StoreError
 from index.query import (
     FACET_FIELDS,
-    HIGHLIGHT_END,
-    HIGHLIGHT_START,
     TREND_SPLITS,
     SearchFilters,
     SearchQuery,
     SortOrder,
 )
+from lurewatch.record import HIGHLIGHT_END, HIGHLIGHT_START
 
 # Facet / trend split name -> the field it counts.
 FIELD_OF = {

@@ -6,9 +6,9 @@ from typing import Any
 
 from index import query as search_types
 from index.errors import StoreError
-from index.query import FACET_FIELDS, HIGHLIGHT_END, HIGHLIGHT_START, TREND_SPLITS
+from index.query import FACET_FIELDS, TREND_SPLITS
 from index.sqlite.filters import where_clause
-from lurewatch.record import Ad
+from lurewatch.record import HIGHLIGHT_END, HIGHLIGHT_START, Ad
 from lurewatch.sqlite import Database
 
 # Facet name -> the records column it counts; facets not listed here live in record_terms.

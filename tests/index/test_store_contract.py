@@ -10,9 +10,19 @@ import pytest
 from index.alerts import NewAlert
 from index.base import Store
 from index.errors import ConflictError, NotFoundError
-from index.query import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters, SearchQuery
+from index.query import SearchFilters, SearchQuery
 from index.runs import Health, Run
-from lurewatch.record import Ad, Contacts, Decision, Indicator, Label, ReviewState, Span
+from lurewatch.record import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    Ad,
+    Contacts,
+    Decision,
+    Indicator,
+    Label,
+    ReviewState,
+    Span,
+)
 
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -118,6 +128,27 @@ def test_search_highlights_matches_with_marks(store: Store) -> None:
     hit = store.search(SearchQuery(text="karaoke")).hits[0]
     fragments = " ".join(hit.highlights.get("text", []))
     assert f"{HIGHLIGHT_START}karaoke{HIGHLIGHT_END}" in fragments
+
+
+def test_control_characters_in_search_text_are_no_error(store: Store) -> None:
+    ad = tip_ad(1)
+    store.upsert([ad])
+    assert ids(store.search(SearchQuery(text="karaoke\x00"))) == {ad.id}
+    assert store.search(SearchQuery(text="zqxv\x00wqzk\x1b\x7f")).total == 0
+
+
+def test_crawled_text_cannot_forge_highlight_marks(store: Store) -> None:
+    forged = f"Gaji {HIGHLIGHT_START}<b>boleh</b>{HIGHLIGHT_END} karaoke"
+    ad = make_ad(1, text=forged, title=f"{HIGHLIGHT_START}x{HIGHLIGHT_END}")
+    store.upsert([ad])
+    hit = store.search(SearchQuery(text="karaoke")).hits[0]
+    fragments = " ".join(hit.highlights.get("text", []))
+    # the only marks left are the store's own, around the word searched for
+    assert fragments.count(HIGHLIGHT_START) == fragments.count(HIGHLIGHT_END) == 1
+    assert f"{HIGHLIGHT_START}karaoke{HIGHLIGHT_END}" in fragments
+    stored = store.get(ad.id)
+    assert HIGHLIGHT_START not in stored.text + stored.title
+    assert len(stored.text) == len(forged)  # one code point for one: offsets stay true
 
 
 def test_search_is_case_insensitive_and_needs_every_term(store: Store) -> None:
