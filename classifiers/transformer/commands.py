@@ -76,7 +76,7 @@ def _verify(checkpoint: Path) -> list[float]:
 
 @command(model_app, name="build-default")
 def build_default_command(
-    trainable_layers: Annotated[int, typer.Option(help="top layers to fine-tune")] = 4,
+    trainable_layers: Annotated[int, typer.Option(help="top layers to fine-tune")] = 2,
     # six epochs: early stopping rarely needs more, and `make setup` stays under 30 minutes
     epochs: Annotated[int, typer.Option(help="most epochs (early stopping on dev)")] = 6,
 ) -> None:

@@ -39,7 +39,7 @@ class TrainConfig:
     dev_file: Path | None
     base: Path
     out_dir: Path
-    trainable_layers: int = 4
+    trainable_layers: int = 2
     train_embeddings: bool = False
     max_tokens: int = 256
     batch_size: int = 16
