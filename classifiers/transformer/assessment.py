@@ -54,13 +54,13 @@ def _predictions(items: Sequence[LabelledItem], probs: np.ndarray, indicator_pro
 
     labels, scores, indicators = [], [], []
     for row in range(len(items)):
-        labels.append(decide(probs[row], classifier.labels, thresholds["labels"]))
-        scores.append(float(probs[row][1] + probs[row][2]))
         found = {name for k, name in enumerate(classifier.indicators)
                  if indicator_probs[row, k] >= thresholds["indicators"][name]}
         if rule_ads is not None:
             found |= set(rule_ads[row].indicator_ids())
         indicators.append(found)
+        labels.append(decide(probs[row], classifier.labels, thresholds["labels"], bool(found)))
+        scores.append(float(probs[row][1] + probs[row][2]))
     return Predictions(list(items), labels, scores, indicators, 0.0)
 
 

@@ -11,8 +11,11 @@ How the final label is made (documented in docs/model.md):
 3. ``p_final`` is thresholded with the version's ``thresholds.json`` (chosen on the
    development split): the ad is flagged ``deceptive_recruitment`` / ``smuggling_offer``
    when that probability reaches its threshold (the larger one if both do), otherwise it
-   takes the likelier of ``legitimate`` and ``not_job_related``. ``risk_score`` is
-   ``p_final[TIP] + p_final[SOM]``, the probability that the ad is one of the two.
+   takes the likelier of ``legitimate`` and ``not_job_related``. An ad is flagged only
+   with at least one indicator to show (step 4): an analyst must see why, and a flag
+   with no reason in the text is the model's guess, not a finding. ``risk_score`` is
+   ``p_final[TIP] + p_final[SOM]``, the probability that the ad is one of the two, either
+   way, so such an ad still ranks high in search.
 4. Indicators: every rule indicator with its matched spans; plus each indicator the
    model predicts above its own threshold that the rules did not find, explained by
    occlusion (the phrases whose removal lowers that probability most). An indicator
@@ -75,11 +78,13 @@ class OnnxClassifier:
         return self.run(batch.input_ids, batch.attention_mask)
 
 
-def decide(probs: np.ndarray, labels: Sequence[str], thresholds: dict[str, float]) -> str:
-    """The label for one probability row under the flag thresholds (see module doc)."""
+def decide(probs: np.ndarray, labels: Sequence[str], thresholds: dict[str, float],
+           has_evidence: bool = True) -> str:
+    """The label for one probability row under the flag thresholds (see module doc);
+    without evidence (``has_evidence`` false) it is never a flag."""
     index = {label: i for i, label in enumerate(labels)}
     reached = [(probs[index[f]], f) for f in FLAGGED if probs[index[f]] >= thresholds[f]]
-    if reached:
+    if reached and has_evidence:
         return max(reached)[1]
     rest = [label for label in labels if label not in FLAGGED]
     return max(rest, key=lambda label: probs[index[label]])
@@ -118,9 +123,9 @@ class ModelScorer:
         final = self.combiner.probabilities(features(label_probs, ruled))
         out = []
         for row, ad in enumerate(ruled):
-            label = decide(final[row], labels, self.flag_thresholds)
-            risk = float(sum(final[row][labels.index(f)] for f in FLAGGED))
             indicators = self._indicators(ad, row, batch, indicator_probs[row])
+            label = decide(final[row], labels, self.flag_thresholds, bool(indicators))
+            risk = float(sum(final[row][labels.index(f)] for f in FLAGGED))
             out.append(ad.model_copy(update={
                 "risk_label": Label(label), "risk_score": round(min(max(risk, 0.0), 1.0), 4),
                 "indicators": indicators, "model_version": self.version,

@@ -58,3 +58,12 @@ def test_whole_words_widens_to_word_edges_and_trims_punctuation() -> None:
     long = "word " * 100
     start, end = whole_words(long, 0, len(long))
     assert end - start <= MAX_SPAN_CHARS and long[end - 1] != " "
+
+
+def test_no_flag_without_an_indicator_to_show() -> None:
+    from classifiers.transformer.onnx_scorer import decide
+
+    probs = np.array([0.05, 0.8, 0.05, 0.1])  # in LABELS order: TIP is likeliest
+    thresholds = {"deceptive_recruitment": 0.5, "smuggling_offer": 0.5}
+    assert decide(probs, LABELS, thresholds) == "deceptive_recruitment"
+    assert decide(probs, LABELS, thresholds, has_evidence=False) == "not_job_related"
