@@ -15,7 +15,10 @@ How the final label is made (documented in docs/model.md):
    with at least one indicator to show (step 4): an analyst must see why, and a flag
    with no reason in the text is the model's guess, not a finding. ``risk_score`` is
    ``p_final[TIP] + p_final[SOM]``, the probability that the ad is one of the two, either
-   way, so such an ad still ranks high in search.
+   way, so such an ad still ranks high in search. Between the two crimes, the rules
+   decide where they found a strong indicator of one and nothing of the other
+   (:func:`crime_by_rules`): TIP and SOM are different crimes, and the matched words
+   are the evidence an analyst reads.
 4. Indicators: every rule indicator with its matched spans; plus each indicator the
    model predicts above its own threshold that the rules did not find, explained by
    occlusion (the phrases whose removal lowers that probability most). An indicator
@@ -33,6 +36,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from classifiers import rules
 from classifiers.base import Scorer
 from classifiers.transformer.combiner import Combiner, features
 from classifiers.transformer.encoding import TextEncoder
@@ -41,6 +45,7 @@ from classifiers.transformer.registry import ModelVersion
 from lurewatch.record import Ad, Indicator, Label
 
 FLAGGED = (Label.deceptive_recruitment.value, Label.smuggling_offer.value)
+CRIME_LABELS = {"tip": Label.deceptive_recruitment.value, "som": Label.smuggling_offer.value}
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -90,6 +95,20 @@ def decide(probs: np.ndarray, labels: Sequence[str], thresholds: dict[str, float
     return max(rest, key=lambda label: probs[index[label]])
 
 
+def crime_by_rules(label: str, ruled: Ad) -> str:
+    """A flag's crime as the rule evidence settles it: where the rules found a strong
+    indicator of one crime and nothing of the other, that crime (a kept passport is
+    trafficking, whatever else the model reads into the ad); otherwise ``label``."""
+    if label not in FLAGGED:
+        return label
+    weights = rules.indicator_weights()
+    found = [weights[i.id] for i in ruled.indicators if i.source == "rule" and i.id in weights]
+    strong = {w.crime for w in found if w.strength == "strong"} - {"either"}
+    if len(strong) == 1 and {w.crime for w in found} - {"either"} == strong:
+        return CRIME_LABELS[strong.pop()]
+    return label
+
+
 class ModelScorer:
     """A :class:`~classifiers.base.Scorer`: rule evidence plus the promoted model."""
 
@@ -124,7 +143,8 @@ class ModelScorer:
         out = []
         for row, ad in enumerate(ruled):
             indicators = self._indicators(ad, row, batch, indicator_probs[row])
-            label = decide(final[row], labels, self.flag_thresholds, bool(indicators))
+            label = crime_by_rules(
+                decide(final[row], labels, self.flag_thresholds, bool(indicators)), ad)
             risk = float(sum(final[row][labels.index(f)] for f in FLAGGED))
             out.append(ad.model_copy(update={
                 "risk_label": Label(label), "risk_score": round(min(max(risk, 0.0), 1.0), 4),

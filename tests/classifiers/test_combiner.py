@@ -67,3 +67,17 @@ def test_no_flag_without_an_indicator_to_show() -> None:
     thresholds = {"deceptive_recruitment": 0.5, "smuggling_offer": 0.5}
     assert decide(probs, LABELS, thresholds) == "deceptive_recruitment"
     assert decide(probs, LABELS, thresholds, has_evidence=False) == "not_job_related"
+
+
+def test_rules_settle_the_crime_where_their_evidence_is_one_sided() -> None:
+    from classifiers.transformer.onnx_scorer import crime_by_rules
+
+    kept = RuleScorer().score([Ad(url="https://example.org/2", source="test",
+                                  text="Passport will be kept by the company. "
+                                       "Processing fee RM2,500.")])[0]
+    assert crime_by_rules("smuggling_offer", kept) == "deceptive_recruitment"
+    assert crime_by_rules("legitimate", kept) == "legitimate"
+    crossing = RuleScorer().score([Ad(url="https://example.org/3", source="test",
+                                      text="Masuk Malaysia tanpa paspor, jalan tikus, "
+                                           "kami uruskan.")])[0]
+    assert crime_by_rules("deceptive_recruitment", crossing) == "smuggling_offer"
