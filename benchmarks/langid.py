@@ -5,8 +5,8 @@ Usage: ``python -m benchmarks.langid [--json PATH]``
 The labelled set is ``classifiers/data/langid_test.jsonl``: short ad-like lines (one
 sentence of a job ad, a smuggling offer or an everyday post), 30 per language, built by
 ``python -m classifiers.data.build_langid_test`` from the written ``w1`` ads, plus
-colloquial Malay/Indonesian and hand-written code-switched lines. Candidates, each limited to the fourteen languages
-where its API allows:
+colloquial Malay/Indonesian and hand-written code-switched lines. Candidates, each
+limited to the fourteen languages where its API allows:
 
 * ``lingua``: lingua-language-detector (knows 10 of the 14: no Burmese, Khmer, Nepali,
   Sinhala);
