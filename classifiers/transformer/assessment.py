@@ -50,7 +50,7 @@ def _model_outputs(weights_dir: Path, items: Sequence[LabelledItem]
 def _predictions(items: Sequence[LabelledItem], probs: np.ndarray, indicator_probs: np.ndarray,
                  rule_ads: Sequence[Ad] | None, thresholds: dict[str, Any],
                  classifier: Any) -> Predictions:
-    from classifiers.transformer.onnx_scorer import crime_by_rules, decide
+    from classifiers.transformer.onnx_scorer import decide
 
     labels, scores, indicators = [], [], []
     for row in range(len(items)):
@@ -59,8 +59,8 @@ def _predictions(items: Sequence[LabelledItem], probs: np.ndarray, indicator_pro
         if rule_ads is not None:
             found |= set(rule_ads[row].indicator_ids())
         indicators.append(found)
-        label = decide(probs[row], classifier.labels, thresholds["labels"], bool(found))
-        labels.append(crime_by_rules(label, rule_ads[row]) if rule_ads is not None else label)
+        labels.append(decide(probs[row], classifier.labels, thresholds["labels"], bool(found),
+                             rule_ads[row] if rule_ads is not None else None))
         scores.append(float(probs[row][1] + probs[row][2]))
     return Predictions(list(items), labels, scores, indicators, 0.0)
 

@@ -84,13 +84,15 @@ class OnnxClassifier:
 
 
 def decide(probs: np.ndarray, labels: Sequence[str], thresholds: dict[str, float],
-           has_evidence: bool = True) -> str:
-    """The label for one probability row under the flag thresholds (see module doc);
-    without evidence (``has_evidence`` false) it is never a flag."""
+           has_evidence: bool = True, ruled: Ad | None = None) -> str:
+    """The label for one probability row under the flag thresholds (see module doc):
+    without evidence (``has_evidence`` false) never a flag; with the rule-scored record
+    (``ruled``), a flag's crime as :func:`crime_by_rules` settles it."""
     index = {label: i for i, label in enumerate(labels)}
     reached = [(probs[index[f]], f) for f in FLAGGED if probs[index[f]] >= thresholds[f]]
     if reached and has_evidence:
-        return max(reached)[1]
+        flag = max(reached)[1]
+        return crime_by_rules(flag, ruled) if ruled is not None else flag
     rest = [label for label in labels if label not in FLAGGED]
     return max(rest, key=lambda label: probs[index[label]])
 
@@ -143,8 +145,7 @@ class ModelScorer:
         out = []
         for row, ad in enumerate(ruled):
             indicators = self._indicators(ad, row, batch, indicator_probs[row])
-            label = crime_by_rules(
-                decide(final[row], labels, self.flag_thresholds, bool(indicators)), ad)
+            label = decide(final[row], labels, self.flag_thresholds, bool(indicators), ad)
             risk = float(sum(final[row][labels.index(f)] for f in FLAGGED))
             out.append(ad.model_copy(update={
                 "risk_label": Label(label), "risk_score": round(min(max(risk, 0.0), 1.0), 4),
