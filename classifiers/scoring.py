@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from classifiers import rules
 from classifiers.base import Scorer
 from classifiers.contacts import contacts_record
+from classifiers.sector import sector_of
 from lurewatch.config import Settings
 from lurewatch.record import Ad, Indicator, Label
 
@@ -85,7 +86,8 @@ class RuleScorer:
         return self._version
 
     def score(self, ads: Sequence[Ad]) -> list[Ad]:
-        """Scored copies of ``ads``: language, contacts, salary, employer, indicators, label."""
+        """Scored copies of ``ads``: language, contacts, salary, employer, sector, indicators,
+        label."""
         return [self._score_one(ad) for ad in ads]
 
     def _score_one(self, ad: Ad) -> Ad:
@@ -102,6 +104,8 @@ class RuleScorer:
             "contacts": merged,
             "salary": ad.salary or analysis.salary,
             "employer": ad.employer or analysis.employer,
+            "sector": sector_of(ad.title, analysis.normalised.text, hint=ad.sector,
+                                job_related=analysis.job_related),
             "indicators": verdict.indicators,
             "risk_label": verdict.label,
             "risk_score": verdict.score,

@@ -80,6 +80,14 @@ INDICATOR_GROUPS: dict[str, tuple[str, ...]] = {
 INDICATORS: tuple[str, ...] = tuple(i for group in INDICATOR_GROUPS.values() for i in group)
 GENDER_INDICATORS = INDICATOR_GROUPS["targeting"]
 
+# The sector of a job ad, from one small fixed vocabulary so that views and charts group
+# the same work together whatever the ad's language (``classifiers.sector``); "other" is
+# a job ad of none of these, and a text that is not about work has no sector.
+SECTORS: tuple[str, ...] = (
+    "domestic_work", "construction", "manufacturing", "agriculture", "fishing",
+    "hospitality_entertainment", "care", "retail_sales", "office", "transport", "other",
+)
+
 Platform = Literal["web", "telegram", "mastodon", "rss", "facebook", "other"]
 
 

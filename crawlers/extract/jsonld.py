@@ -47,6 +47,10 @@ class StructuredData:
     bad_blocks: int
 
 
+# A page's industry or occupation is a short label; more is not a label.
+MAX_SECTOR_CHARS = 200
+
+
 def _nodes(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
     """Every schema.org node in a JSON-LD value: unwraps arrays and ``@graph``."""
     if depth > 20:
@@ -272,6 +276,9 @@ def posting_to_ad(node: dict[str, Any], page: PageContext, *, position: int | No
         country=country or page.country,
         location=location,
         employer=_employer(node.get("hiringOrganization")),
+        # The page's own words for it; the scorer maps them onto the sector vocabulary.
+        sector=(_text(node.get("industry"))
+                or _text(node.get("occupationalCategory")))[:MAX_SECTOR_CHARS] or None,
         salary=_salary(node.get("baseSalary") or node.get("estimatedSalary")),
         images=image_urls([*_images(node.get("image")), *(page_images or [])], page.url),
     )

@@ -222,3 +222,14 @@ def test_real_feeds(path: str, count: int, title: str | None) -> None:
     assert all(ad.text and ad.posted_at for ad in parsed.records)
     if title:
         assert parsed.records[0].title == title
+
+
+@needs_fixtures
+def test_real_jsonld_industry_becomes_the_sector() -> None:
+    from classifiers.scoring import RuleScorer
+
+    path = "job_jsonld/topcv_vn_network_engineer_2130416.html"
+    ad = parse_page((FIXTURES / path).read_bytes(),
+                    PageContext(url=f"https://example.org/{path}", source="fixture")).records[0]
+    assert ad.sector is not None and ad.sector.startswith("IT phần mềm")  # the page's words
+    assert RuleScorer().score([ad])[0].sector == "office"

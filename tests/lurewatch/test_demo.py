@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.sqlite import SQLiteStore
+from lurewatch.record import SECTORS, Label
 
 SUMMARY_KEYS = {"crawled", "stored", "rejected", "flagged", "by_label", "by_language",
                 "by_source", "seconds"}
@@ -45,3 +46,5 @@ def test_demo_crawls_scores_and_stores_once(tmp_path: Path) -> None:
     assert all(r.model_version and r.risk_label and r.cluster_id and r.campaign_id
                for r in records)
     assert all(r.indicators for r in records if r.flagged)
+    # Every job ad is grouped by sector in the trend views (classifiers.sector).
+    assert all(r.sector in SECTORS for r in records if r.risk_label != Label.not_job_related)
