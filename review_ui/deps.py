@@ -114,7 +114,8 @@ def session_user(request: Request, ctx: AppContext) -> User | None:
 
 class PermissionCheck:
     """The dependency every route declares: who may call it. The role-matrix test finds
-    these by type, so it can tell a route that has one from a route that has none."""
+    these by type, so it can tell a route that has one from a route that has none. A
+    refusal (403) is an audit event."""
 
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
@@ -127,6 +128,10 @@ class PermissionCheck:
         if user is None:
             raise LoginRequired()
         if not allows(user.role, self.permission):
+            # Recorded like a CSRF refusal: a run of these is someone probing past
+            # their role, which an admin should be able to see.
+            ctx.db.audit(user.username, "forbidden", f"{request.method} {request.url.path}",
+                         f"role {user.role} lacks {self.permission.value}")
             raise Forbidden(user, self.permission)
         return user
 

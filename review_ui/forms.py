@@ -19,6 +19,17 @@ SQLITE_MAX_INT = 2**63 - 1
 RowId = Annotated[int, Ge(0), Le(SQLITE_MAX_INT)]
 
 
+def parse_row_id(raw: str) -> int | None:
+    """``raw`` as a :data:`RowId` (an id or a version inside a form value such as
+    ``selected=ID:version``), or None if it is not one: ASCII digits only, since
+    ``str.isdigit`` also takes "²" and "١", and short enough that ``int()`` never meets
+    Python's limit on digits."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(SQLITE_MAX_INT)):
+        value = int(raw)
+        return value if value <= SQLITE_MAX_INT else None
+    return None
+
+
 @dataclass
 class Parsed:
     errors: list[str] = field(default_factory=list)

@@ -14,24 +14,9 @@ from review_ui.appdb import ReviewDB
 from review_ui.deps import AppContext, verify_csrf
 from review_ui.errors import install_error_handlers
 from review_ui.routes import ROUTERS
-from review_ui.security import CookieNames, new_token
+from review_ui.security import CookieNames, add_security_headers, new_token
 
 STATIC_DIR = Path(__file__).parent / "static"
-
-# No inline script or style anywhere: scripts and styles come from /static only.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
-
 
 def review_db_path(settings: Settings) -> Path:
     return settings.data_dir / "review.db"
@@ -60,8 +45,7 @@ def create_app(settings: Settings, store: Store, db: ReviewDB | None = None) -> 
             response.set_cookie(cookies.csrf, request.state.csrf_token, httponly=True,
                                 samesite="strict", secure=settings.review.secure_cookies,
                                 path="/")
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+        add_security_headers(response)
         return response
 
     install_error_handlers(app)

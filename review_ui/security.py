@@ -1,4 +1,5 @@
-"""Passwords, sessions, CSRF tokens, the origin check and the login rate limit.
+"""Passwords, sessions, CSRF tokens, the origin check, the login rate limit and the
+security headers every answer carries.
 
 Passwords are hashed with argon2id (argon2-cffi). A session is a random token in an
 HttpOnly, SameSite cookie; only its SHA-256 is stored, so a copy of the database does
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.responses import Response
 
 from review_ui.appdb import ReviewDB
 from review_ui.appdb.accounts import User
@@ -30,6 +32,20 @@ MIN_PASSWORD_LENGTH = 10
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# No inline script or style anywhere: scripts and styles come from /static only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login for an unknown name like a known one.
@@ -56,6 +72,13 @@ def verify_password(user: User | None, password: str) -> bool:
 
 def needs_rehash(user: User) -> bool:
     return _hasher.check_needs_rehash(user.password_hash)
+
+
+def add_security_headers(response: Response) -> Response:
+    """``response`` with the headers every answer carries (a route may have set its own)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def new_token() -> str:

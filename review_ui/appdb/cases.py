@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,18 +26,32 @@ def _case(row: sqlite3.Row) -> Case:
                 int(row["size"]))
 
 
+def _insert_records(db: sqlite3.Connection, case_id: int, record_ids: Sequence[str],
+                    username: str, now: float) -> None:
+    db.executemany(
+        "INSERT OR IGNORE INTO case_records (case_id, record_id, added_by, added_at)"
+        " VALUES (?, ?, ?, ?)",
+        [(case_id, rid, username, now) for rid in record_ids],
+    )
+
+
 class CaseTables:
     """The cases and case_records tables."""
 
     db: Database
 
-    def add_case(self, name: str, username: str) -> int:
+    def add_case(self, name: str, username: str, record_ids: Sequence[str] = ()) -> int:
+        """A new case holding ``record_ids``, written in one transaction: a failure
+        leaves neither the case nor some of its records."""
+        now = time.time()
         with self.db.write() as db:
             cursor = db.execute(
                 "INSERT INTO cases (name, created_by, created_at) VALUES (?, ?, ?)",
-                (name, username, time.time()),
+                (name, username, now),
             )
-        return int(cursor.lastrowid or 0)
+            case_id = int(cursor.lastrowid or 0)
+            _insert_records(db, case_id, record_ids, username, now)
+        return case_id
 
     def cases(self) -> list[Case]:
         with self.db.write() as db:
@@ -57,14 +72,9 @@ class CaseTables:
         return _case(row) if row else None
 
     def add_to_case(self, case_id: int, record_ids: list[str], username: str) -> int:
-        now = time.time()
         with self.db.write() as db:
             before = db.total_changes
-            db.executemany(
-                "INSERT OR IGNORE INTO case_records (case_id, record_id, added_by, added_at)"
-                " VALUES (?, ?, ?, ?)",
-                [(case_id, rid, username, now) for rid in record_ids],
-            )
+            _insert_records(db, case_id, record_ids, username, time.time())
             return db.total_changes - before
 
     def case_record_ids(self, case_id: int) -> list[str]:

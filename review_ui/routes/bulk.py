@@ -8,7 +8,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from review_ui.deps import AppDB, StoreDep, Triager
-from review_ui.forms import Parsed, queue_filters
+from review_ui.errors import Refused
+from review_ui.forms import Parsed, parse_row_id, queue_filters
 from review_ui.services import triage
 from review_ui.templating import render
 
@@ -32,17 +33,19 @@ def bulk_decide(request: Request, user: Triager, store: StoreDep, db: AppDB,
                 note: Annotated[str, Form(max_length=4000)] = "") -> Response:
     versions: dict[str, int] = {}
     for item in selected or []:
-        record_id, _, version = item.partition(":")
-        if not version.isdigit():
-            return render(request, "error.html", 400, message=f"malformed selection {item!r}")
-        versions[record_id] = int(version)
+        record_id, _, raw_version = item.rpartition(":")
+        version = parse_row_id(raw_version)
+        if not record_id or version is None:
+            raise Refused(400, f"malformed selection {item[:200]!r}: expected "
+                          "record-id:version, the version a whole number", link="/bulk")
+        versions[record_id] = version
     if not versions:
-        return render(request, "error.html", 400, message="Select at least one record.",
+        raise Refused(400, "Select at least one record.",
                       link="/bulk")
     try:
         outcome = triage.decide_many(store, db, user, action, versions, note)
     except triage.DecisionError as exc:
-        return render(request, "error.html", 400, message=str(exc), link="/bulk")
+        raise Refused(400, str(exc), link="/bulk") from exc
     result = triage.queue_page(store, db, triage.QueueFilters(), size=triage.BULK_PAGE_SIZE)
     return render(request, "bulk.html", page_title="Bulk review", result=result,
                   filters=triage.QueueFilters(), errors=[], actions=triage.ACTIONS,

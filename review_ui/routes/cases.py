@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from index.errors import NotFoundError
+from index.base import Store
 from review_ui.deps import AppDB, CaseDep, Investigator, StoreDep
+from review_ui.errors import Refused
 from review_ui.services import exports
 from review_ui.templating import render
 
@@ -21,18 +22,30 @@ def cases(request: Request, user: Investigator, db: AppDB) -> Response:
     return render(request, "cases.html", page_title="Cases", cases=db.cases())
 
 
+def existing_records(store: Store, record_ids: list[str]) -> list[str]:
+    """``record_ids`` without repeats, refused (400) if any names no record: a case is
+    evidence for a referral, so it never lists an id that points at nothing."""
+    wanted = list(dict.fromkeys(record_ids))
+    unknown = [rid for rid in wanted if store.get(rid) is None]
+    if unknown:
+        shown = ", ".join(repr(rid[:80]) for rid in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise Refused(400, f"No record has the id {shown}{more}; nothing was added.")
+    return wanted
+
+
 @router.post("")
-def create_case(request: Request, user: Investigator, db: AppDB,
+def create_case(user: Investigator, store: StoreDep, db: AppDB,
                 name: Annotated[str, Form(max_length=200)],
                 record_ids: Annotated[list[str] | None, Form()] = None) -> Response:
     if not name.strip():
-        return render(request, "error.html", 400, message="A case needs a name.",
-                      link="/cases")
-    case_id = db.add_case(name.strip(), user.username)
+        raise Refused(400, "A case needs a name.", link="/cases")
+    # Checked before the case exists, so a refused request leaves no empty case behind.
+    members = existing_records(store, record_ids or [])
+    case_id = db.add_case(name.strip(), user.username, members)
     db.audit(user.username, "case_created", f"case {case_id}", name.strip())
-    if record_ids:
-        db.add_to_case(case_id, record_ids, user.username)
-        db.audit(user.username, "case_records_added", f"case {case_id}", " ".join(record_ids))
+    if members:
+        db.audit(user.username, "case_records_added", f"case {case_id}", " ".join(members))
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
@@ -46,11 +59,9 @@ def case_view(request: Request, user: Investigator, case: CaseDep, store: StoreD
 @router.post("/{case_id}/records")
 def add_records(user: Investigator, case: CaseDep, store: StoreDep, db: AppDB,
                 record_ids: Annotated[list[str], Form()]) -> RedirectResponse:
-    known = [rid for rid in record_ids if store.get(rid) is not None]
-    if not known:
-        raise NotFoundError("none of the selected records exists")
-    db.add_to_case(case.id, known, user.username)
-    db.audit(user.username, "case_records_added", f"case {case.id}", " ".join(known))
+    members = existing_records(store, record_ids)
+    db.add_to_case(case.id, members, user.username)
+    db.audit(user.username, "case_records_added", f"case {case.id}", " ".join(members))
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
 
 

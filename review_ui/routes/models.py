@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from index.errors import NotFoundError
 from review_ui.deps import AppDB, Maintainer, SettingsDep, StoreDep
+from review_ui.errors import Refused
 from review_ui.forms import RowId
 from review_ui.services import training
 from review_ui.services.registry import Registry, RegistryError, list_models
@@ -31,7 +32,7 @@ def models(request: Request, user: Maintainer, settings: SettingsDep) -> Respons
     try:
         entries = list_models(registry)
     except RegistryError as exc:
-        return render(request, "error.html", 500, message=str(exc))
+        raise Refused(500, str(exc)) from exc
     return render(request, "models.html", page_title="Models", entries=entries,
                   registry_path=registry.root)
 
@@ -42,7 +43,7 @@ def compare(request: Request, user: Maintainer, settings: SettingsDep, a: str = 
     try:
         entries = {e.version: e for e in list_models(_registry(settings))}
     except RegistryError as exc:
-        return render(request, "error.html", 500, message=str(exc))
+        raise Refused(500, str(exc)) from exc
     chosen = [entries[v] for v in (a, b) if v in entries]
     keys = sorted({k for e in chosen for k in e.metrics})
     return render(request, "models_compare.html", page_title="Compare models",
@@ -58,7 +59,7 @@ def promote(request: Request, user: Maintainer, settings: SettingsDep, db: AppDB
         registry.promote(version)
     except (RegistryError, ValueError) as exc:  # ValueError: a manifest that is not JSON
         db.audit(user.username, "model_promote_refused", version, str(exc))
-        return render(request, "error.html", 400, message=str(exc), link="/models")
+        raise Refused(400, str(exc), link="/models") from exc
     db.audit(user.username, "model_promoted", version,
              f"was {before.version if before else 'rules only'}")
     return RedirectResponse("/models", status_code=303)
@@ -72,7 +73,7 @@ def rollback(request: Request, user: Maintainer, settings: SettingsDep,
     try:
         now = registry.rollback()
     except RegistryError as exc:
-        return render(request, "error.html", 400, message=str(exc), link="/models")
+        raise Refused(400, str(exc), link="/models") from exc
     db.audit(user.username, "model_rolled_back", now.version if now else "rules only",
              f"was {before.version if before else 'rules only'}")
     return RedirectResponse("/models", status_code=303)
@@ -90,7 +91,7 @@ def start_training(request: Request, user: Maintainer, store: StoreDep, db: AppD
     try:
         run = training.start(store, db, settings, user)
     except training.TrainingBusy as exc:
-        return render(request, "error.html", 409, message=str(exc), link="/models/training")
+        raise Refused(409, str(exc), link="/models/training") from exc
     db.audit(user.username, "training_started", f"run {run.id}", str(run.folder))
     return RedirectResponse(f"/models/training/{run.id}", status_code=303)
 
@@ -98,7 +99,7 @@ def start_training(request: Request, user: Maintainer, store: StoreDep, db: AppD
 @router.post("/training/{run_id}/cancel")
 def cancel_training(request: Request, run_id: RowId, user: Maintainer, db: AppDB) -> Response:
     if not training.cancel(run_id):
-        return render(request, "error.html", 409, message=f"training run {run_id} is not "
+        raise Refused(409, f"training run {run_id} is not "
                       "running in this server", link=f"/models/training/{run_id}")
     db.audit(user.username, "training_cancelled", f"run {run_id}")
     return RedirectResponse(f"/models/training/{run_id}", status_code=303)

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from index.query import PIVOT_KINDS, SearchFilters
 from review_ui.deps import Reader, StoreDep
+from review_ui.errors import Refused
 from review_ui.services import charts
 from review_ui.templating import render
 
@@ -21,7 +22,7 @@ MAX_RECORDS = 500
 def pivot(request: Request, user: Reader, store: StoreDep, kind: str = "phone",
           value: str = "") -> Response:
     if kind not in PIVOT_KINDS or not value.strip():
-        return render(request, "error.html", 400, message=(
+        raise Refused(400, (
             f"A pivot needs a kind ({', '.join(PIVOT_KINDS)}) and a value."))
     value = value.strip()
     result = store.pivot(kind, value, size=MAX_RECORDS)

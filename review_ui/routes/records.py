@@ -13,6 +13,7 @@ from index.errors import NotFoundError
 from lurewatch.record import INDICATOR_GROUPS
 from review_ui.access import Permission, allows
 from review_ui.deps import AppDB, Reader, RecordDep, SettingsDep, StoreDep, Triager
+from review_ui.errors import Refused
 from review_ui.forms import Parsed, RowId, queue_filters
 from review_ui.highlight import evidence_segments
 from review_ui.services import images, records, triage
@@ -75,8 +76,8 @@ def decide(request: Request, record_id: str, user: Triager, store: StoreDep, db:
         triage.decide(store, db, user, record_id, action, version, note,
                       (indicators or []) if corrections else None)
     except triage.DecisionError as exc:
-        return render(request, "error.html", 400, message=str(exc),
-                      link=f"/records/{record_id}")
+        raise Refused(400, str(exc),
+                      link=f"/records/{record_id}") from exc
     ad = triage.next_record(store, db, settings, user,
                             queue_filters(QueryParams(queue), Parsed()), skip=[record_id])
     if ad is None:
@@ -102,7 +103,7 @@ def add_note(request: Request, user: Triager, ad: RecordDep, db: AppDB,
              text: Annotated[str, Form(max_length=MAX_NOTE)]) -> Response:
     record_id = ad.id
     if not text.strip():
-        return render(request, "error.html", 400, message="A note cannot be empty.",
+        raise Refused(400, "A note cannot be empty.",
                       link=f"/records/{record_id}")
     db.add_note(record_id, user.username, text.strip())
     db.audit(user.username, "note", record_id, text.strip())

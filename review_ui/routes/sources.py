@@ -13,6 +13,7 @@ from index.runs import Run
 from lurewatch.config import ConfigError
 from monitor.status import status_rows
 from review_ui.deps import Reader, SettingsDep, StoreDep
+from review_ui.errors import Refused
 from review_ui.services import charts
 from review_ui.templating import render
 
@@ -36,7 +37,7 @@ def sources(request: Request, user: Reader, settings: SettingsDep,
     try:
         rows = status_rows(settings, store)
     except ConfigError as exc:
-        return render(request, "error.html", 500, message=f"Cannot read the sources: {exc}")
+        raise Refused(500, f"Cannot read the sources: {exc}") from exc
     return render(request, "sources.html", page_title="Sources", rows=rows)
 
 

@@ -154,6 +154,15 @@ def test_role_matrix_enforced(env: Env, role: Role | None) -> None:
                 f"{role} {method} {url}: {response.status_code} {response.text[:300]}")
 
 
+def test_refused_roles_are_audit_events(env: Env) -> None:
+    ana = env.client("ana")
+    assert ana.get("/admin/users").status_code == 403
+    assert ana.post("/cases", data={"name": "x", "csrf_token": csrf(ana)}).status_code == 403
+    refusals = [(e.actor, e.target, e.detail) for e in env.db.audit_entries(action="forbidden")]
+    assert refusals == [("ana", "POST /cases", "role analyst lacks investigate"),
+                        ("ana", "GET /admin/users", "role analyst lacks administer")]
+
+
 def test_security_headers_and_no_inline_script_anywhere(env: Env) -> None:
     client = env.client("root")
     for path in ("/queue", f"/records/{XSS.id}", "/search?q=gaji", "/trends", "/trends/gender",

@@ -42,3 +42,28 @@ def test_csv_cells_cannot_become_formulas() -> None:
 
     row = next(csv.reader(io.StringIO(to_csv(["a", "b"], [["=1+1", "ok"]]).splitlines()[1])))
     assert row == ["'=1+1", "ok"]
+
+
+def test_a_case_naming_an_unknown_record_is_refused_whole(any_env: Env) -> None:
+    env = any_env
+    ivan = env.client("ivan")
+    response = ivan.post("/cases", data={"csrf_token": csrf(ivan), "name": "ring",
+                                         "record_ids": [MALAY.id, "does-not-exist", "../../x"]})
+    assert response.status_code == 400, response.status_code
+    assert "does-not-exist" in response.text and "nothing was added" in response.text
+    assert env.db.cases() == []  # not even an empty case
+    assert env.db.audit_entries(action="case_created") == []
+
+
+def test_adding_an_unknown_record_to_a_case_adds_nothing(any_env: Env) -> None:
+    env = any_env
+    ivan = env.client("ivan")
+    case_id = env.db.add_case("ring", "ivan", [MALAY.id])
+    response = ivan.post(f"/cases/{case_id}/records", data={
+        "csrf_token": csrf(ivan), "record_ids": [BURMESE.id, "does-not-exist"]})
+    assert response.status_code == 400, response.status_code
+    assert env.db.case_record_ids(case_id) == [MALAY.id]
+    repeated = ivan.post(f"/cases/{case_id}/records", data={
+        "csrf_token": csrf(ivan), "record_ids": [BURMESE.id, BURMESE.id]})
+    assert repeated.status_code == 303
+    assert env.db.case_record_ids(case_id) == [MALAY.id, BURMESE.id]
