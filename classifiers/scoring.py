@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from classifiers import rules
 from classifiers.base import Scorer
 from classifiers.contacts import contacts_record
-from classifiers.sector import sector_of
+from classifiers.sector import sector_of, sector_under
 from lurewatch.config import Settings
 from lurewatch.record import Ad, Indicator, Label
 
@@ -104,8 +104,8 @@ class RuleScorer:
             "contacts": merged,
             "salary": ad.salary or analysis.salary,
             "employer": ad.employer or analysis.employer,
-            "sector": sector_of(ad.title, analysis.normalised.text, hint=ad.sector,
-                                job_related=analysis.job_related),
+            "sector": sector_under(verdict.label, sector_of(ad.title, analysis.normalised.text,
+                                                            hint=ad.sector)),
             "indicators": verdict.indicators,
             "risk_label": verdict.label,
             "risk_score": verdict.score,

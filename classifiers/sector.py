@@ -19,7 +19,7 @@ import yaml
 from spacy.matcher import PhraseMatcher
 
 from classifiers.rules import MAX_CHARS, LexiconError, Tokenizer
-from lurewatch.record import SECTORS
+from lurewatch.record import SECTORS, Label
 
 SECTORS_FILE = Path(__file__).resolve().parent / "data" / "sectors.yaml"
 TITLE_WEIGHT = 2  # a title names the job; the text also names the place, the boss, the perks
@@ -60,11 +60,9 @@ def _matcher() -> _SectorMatcher:
     return _SectorMatcher(SECTORS_FILE)
 
 
-def sector_of(title: str, text: str, *, hint: str | None = None,
-              job_related: bool = True) -> str | None:
-    """The ad's sector: ``hint`` (the page's own industry or occupation) when it is or
-    names one, else the sector its title and text name most, else ``other`` for a job
-    ad and None for a text that is not about work."""
+def sector_of(title: str, text: str, *, hint: str | None = None) -> str | None:
+    """The sector the ad names: ``hint`` (the page's own industry or occupation) when it
+    is or names one, else the sector its title and text name most, else None."""
     matcher = _matcher()
     if hint:
         if hint in SECTORS:
@@ -75,4 +73,12 @@ def sector_of(title: str, text: str, *, hint: str | None = None,
     counts = matcher.counts(text)
     for sector, found in matcher.counts(title).items():
         counts[sector] += TITLE_WEIGHT * found
-    return matcher.best(counts) or ("other" if job_related else None)
+    return matcher.best(counts)
+
+
+def sector_under(label: Label, named: str | None) -> str | None:
+    """The sector a record keeps under its final label: a job ad that names none is
+    ``other``; a text that is not about work keeps only a sector it names."""
+    if label == Label.not_job_related:
+        return named if named != "other" else None
+    return named or "other"

@@ -27,7 +27,7 @@ def main(paths: list[str]) -> None:
         for item in read_labelled(Path(path)):
             if item.label not in JOB_LABELS:
                 continue
-            sector = sector_of(item.title, normalise(item.text).text) or "none"
+            sector = sector_of(item.title, normalise(item.text).text) or "other"
             by_language[item.lang][sector] += 1
             if sector != "other":
                 named.append((item.lang, sector, (item.title or item.text)[:90]))

@@ -38,6 +38,7 @@ import onnxruntime as ort
 
 from classifiers import rules
 from classifiers.base import Scorer
+from classifiers.sector import sector_under
 from classifiers.transformer.combiner import Combiner, features
 from classifiers.transformer.encoding import TextEncoder
 from classifiers.transformer.explain import occlusion_spans
@@ -149,6 +150,7 @@ class ModelScorer:
             risk = float(sum(final[row][labels.index(f)] for f in FLAGGED))
             out.append(ad.model_copy(update={
                 "risk_label": Label(label), "risk_score": round(min(max(risk, 0.0), 1.0), 4),
+                "sector": sector_under(Label(label), ad.sector),
                 "indicators": indicators, "model_version": self.version,
             }))
         return out
