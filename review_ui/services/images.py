@@ -11,16 +11,20 @@ private one to the connection (DNS rebinding) reaches nothing.
 
 A fetch, redirects included, has ``TIMEOUT_SECONDS`` in all: httpcore's timeouts bound
 each read, so a server that drips a byte at a time would hold a request as long as it
-liked; the network backend gives every connect, read and write only what is left.
+liked; the network backend gives every connect, read and write only what is left. Name
+lookups have no timeout of their own (``getaddrinfo`` blocks as long as the resolver
+waits), so they run on a helper thread that the fetch stops waiting for at its deadline.
 """
 
 from __future__ import annotations
 
 import ssl
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import httpcore
@@ -81,6 +85,32 @@ class Deadline:
         return left if timeout is None else min(timeout, left)
 
 
+Result = TypeVar("Result")
+
+
+def within(deadline: Deadline, work: Callable[[], Result]) -> Result:
+    """``work()``'s result (or its exception), waited for no longer than the deadline
+    allows. For calls with no timeout of their own: a lookup still running at the
+    deadline is left to finish on its daemon thread, its answer unused."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as exc:  # handed to the waiting request below
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=run, name="image-fetch-lookup", daemon=True)
+    worker.start()
+    worker.join(deadline.bound(None))
+    if not outcome:
+        raise httpcore.TimeoutException(f"no answer within {deadline.seconds:g} s")
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value
+    return value
+
+
 class DeadlineStream(httpcore.NetworkStream):
     """A connection whose every read and write is bounded by the fetch's deadline."""
 
@@ -118,7 +148,8 @@ class FetchBackend(httpcore.SyncBackend):
                     local_address: str | None = None,
                     socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
                     ) -> httpcore.NetworkStream:
-        address = host if self.allow_local else public_addresses(host, port)[0]
+        address = host if self.allow_local else within(
+            self.deadline, partial(public_addresses, host, port))[0]
         stream = super().connect_tcp(address, port, self.deadline.bound(timeout),
                                      local_address, socket_options)
         return DeadlineStream(stream, self.deadline)
@@ -131,7 +162,7 @@ def fetch_image(url: str, *, allow_local: bool, user_agent: str) -> FetchedImage
         with httpcore.ConnectionPool(
                 network_backend=FetchBackend(deadline, allow_local=allow_local)) as pool:
             for _ in range(MAX_REDIRECTS + 1):
-                check_fetchable(url, allow_local=allow_local)
+                within(deadline, partial(check_fetchable, url, allow_local=allow_local))
                 with pool.stream("GET", url, headers={"User-Agent": user_agent}) as response:
                     location = _header(response, "location")
                     if response.status in REDIRECT_STATUSES and location:

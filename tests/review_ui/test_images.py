@@ -99,3 +99,29 @@ def test_a_dripping_server_is_cut_at_the_deadline(monkeypatch: pytest.MonkeyPatc
     elapsed = time.monotonic() - started
     assert refused.value.status == 502 and "longer than 1 s" in str(refused.value)
     assert 1.0 <= elapsed < 1.0 + DRIP_INTERVAL_S
+
+
+def test_a_name_server_that_never_answers_is_cut_at_the_deadline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # getaddrinfo has no timeout of its own: a resolver that hangs must not hold the
+    # reviewer's request past the fetch's deadline (shortened here, as above).
+    monkeypatch.setattr(images, "TIMEOUT_SECONDS", 1.0)
+    real_getaddrinfo = socket.getaddrinfo
+    released = threading.Event()
+
+    def hanging(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "hang.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        released.wait(30)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "",
+                 (PUBLIC_ADDRESS, 80))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ImageRefused) as refused:
+            fetch_image("http://hang.test/a.png", allow_local=False, user_agent="lurewatch-test")
+    finally:
+        released.set()
+    assert refused.value.status == 502 and "longer than 1 s" in str(refused.value)
+    assert time.monotonic() - started < 5
