@@ -1,5 +1,6 @@
 """Hostile values in every route's path, query and form fields never make the server fail:
-every answer is below 500 and carries the security headers (hypothesis draws the values)."""
+every answer is below 500 and carries the security headers (hypothesis draws the values),
+for a user of every role, since each role reaches different code (a refusal, or the work)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.review_ui.conftest import Env, csrf
+from tests.review_ui.conftest import ACCOUNTS, Env, csrf
 from tests.review_ui.test_access import app_routes
 from tests.review_ui.test_errors import assert_security_headers
 
@@ -22,17 +23,20 @@ HOSTILE = st.one_of(
 )
 # Routes that start work which outlives the request (a training run) or log the user out.
 SKIPPED = {("POST", "/models/training"), ("POST", "/logout")}
+EXAMPLES_PER_ROUTE = 5
+ONE_ACCOUNT_PER_ROLE = sorted({role: name for name, role in ACCOUNTS.items()}.values())
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 
 @pytest.mark.slow
-def test_no_route_fails_on_hostile_input(env: Env) -> None:
-    client = env.client("root")
+@pytest.mark.parametrize("username", ONE_ACCOUNT_PER_ROLE)
+def test_no_route_fails_on_hostile_input(env: Env, username: str) -> None:
+    client = env.client(username)
     token = csrf(client)
     targets = [(method, path, route) for method, path, route in app_routes(env)
                if method in ("GET", "POST") and (method, path) not in SKIPPED]
 
-    @settings(max_examples=len(targets) * 6, deadline=None, database=None,
+    @settings(max_examples=len(targets) * EXAMPLES_PER_ROUTE, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(target=st.sampled_from(targets), value=HOSTILE)
     def one_request(target: tuple, value: str) -> None:
