@@ -18,7 +18,8 @@ from crawlers.extract.common import PageRejected
 from crawlers.extract.jsonld import PageContext
 from crawlers.extract.pages import parse_page
 from crawlers.pipelines.normalise import normalise_record
-from crawlers.run import CrawlError, crawl, log_path
+from crawlers.run import CrawlError, log_path
+from crawlers.runs import recorded_crawl
 from crawlers.settings import UNSCORED
 from crawlers.stats import CrawlStats
 from index import open_store
@@ -92,8 +93,8 @@ def crawl_command(
                 status.update(f"crawling… {name}: {stored} stored")
 
             try:
-                stats = crawl(sources, settings, store=store, progress=report,
-                              overrides=overrides)
+                stats = recorded_crawl(sources, settings, store, progress=report,
+                                       overrides=overrides)
             except CrawlError as exc:
                 raise UserError(str(exc)) from exc
     console.print(_stats_table(stats))
@@ -160,7 +161,7 @@ def demo(
             def report(message: str, pages: int) -> None:
                 progress.update(task, description=message, completed=pages)
 
-            stats = crawl(sources, settings, store=store, progress=report)
+            stats = recorded_crawl(sources, settings, store, progress=report)
         summary = _summary(stats.to_dict(), store, time.monotonic() - started)
     _print_summary(summary)
     if summary_json is not None:

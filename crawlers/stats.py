@@ -6,7 +6,7 @@ health on and keeps per run, so its derived counts (bans, responses) live here o
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 PREFIX = "lurewatch/"
@@ -124,6 +124,15 @@ class CrawlStats:
 
     def source(self, name: str) -> SourceStats:
         return self.sources.setdefault(name, SourceStats(source=name))
+
+    def of_source(self, name: str) -> SourceStats:
+        """One source's stats as the crawl ended for it: a crawl the parent saw
+        interrupted counts as stopped early even if the child had no time to report its
+        finish reason."""
+        per_source = self.sources.get(name) or SourceStats(source=name)
+        if self.interrupted and not per_source.interrupted:
+            per_source = replace(per_source, finish_reason="shutdown")
+        return per_source
 
     @property
     def totals(self) -> SourceStats:

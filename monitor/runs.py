@@ -1,7 +1,7 @@
 """One crawl of one source, judged and recorded.
 
 :class:`SourceCrawler` runs a crawl, judges the source's health from it and its earlier
-runs (:mod:`monitor.health`) and keeps how it ended; :class:`RunBook` keeps those ends
+runs (:mod:`crawlers.health`) and keeps how it ended; :class:`RunBook` keeps those ends
 in the monitor database until the store takes them, so a crawl that outlives the store,
 even past a restart of the monitor, is still recorded and judged once it is back.
 """
@@ -18,12 +18,12 @@ from typing import Any
 
 import psutil
 
-from crawlers.stats import CrawlStats, SourceStats
+from crawlers.health import judged_end
+from crawlers.stats import SourceStats
 from index.base import Store
 from index.errors import NotFoundError, StoreError
 from lurewatch.config import Settings, Source
 from monitor import metrics
-from monitor.health import assess
 from monitor.state import MonitorState
 
 log = logging.getLogger(__name__)
@@ -35,16 +35,7 @@ def crawl_source(source: Source, settings: Settings, store: Store) -> SourceStat
     """Crawl one source with the project's crawler and return its stats."""
     from crawlers.run import crawl
 
-    return source_stats(crawl([source], settings, store=store), source.name)
-
-
-def source_stats(stats: CrawlStats, source: str) -> SourceStats:
-    """One source's stats out of a crawl's; a crawl the parent saw interrupted counts as
-    stopped early even if the child had no time to report its finish reason."""
-    per_source = stats.sources.get(source) or SourceStats(source=source)
-    if stats.interrupted and not per_source.interrupted:
-        per_source = replace(per_source, finish_reason="shutdown")
-    return per_source
+    return crawl([source], settings, store=store).of_source(source.name)
 
 
 def stop_running_crawls() -> int:
@@ -152,21 +143,11 @@ class SourceCrawler:
                              counts=counts.to_dict(), health="unknown", problems=[])
             log.info("%s: crawl stopped early, %d records stored", source.name, counts.stored)
             return
-        limits = self.settings.monitor.health
-        problems: list[str] = []
-        try:
-            history = [SourceStats.from_dict(run.counts)
-                       for run in self.store.recent_runs(source.name, limits.history_runs + 1)
-                       if run.id != run_id and run.outcome == "ok"][: limits.history_runs]
-        except StoreError as exc:
-            log.warning("%s: store unavailable, crawl judged without its history: %s",
-                        source.name, exc)
-            history, problems = [], ["not compared with earlier runs (store unavailable)"]
-        report = assess(counts, history, limits)
-        self.runs.keep(run_id, source.name, outcome="ok", counts=counts.to_dict(),
-                         health=report.health, problems=report.problems + problems)
-        metrics.count_crawl(source.name, counts, report.health)
-        level = logging.INFO if report.health == "healthy" else logging.WARNING
+        end = judged_end(self.store, run_id, counts, self.settings.monitor.health)
+        self.runs.keep(run_id, source.name, **end)
+        metrics.count_crawl(source.name, counts, end["health"])
+        level = logging.INFO if end["health"] == "healthy" else logging.WARNING
         log.log(level, "%s: %d pages, %d records (%d new), %s%s", source.name,
-                counts.pages_fetched, counts.records_extracted, counts.new, report.health,
-                f": {'; '.join(report.problems)}" if report.problems else "")
+                counts.pages_fetched, counts.records_extracted, counts.new, end["health"],
+                f": {'; '.join(end['problems'])}" if end["problems"] else "")
+

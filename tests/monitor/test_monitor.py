@@ -16,6 +16,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawlers.health import assess
 from crawlers.stats import SourceStats
 from index.base import Store
 from index.engine.clients import open_engine_store
@@ -25,7 +26,6 @@ from lurewatch.config import HealthThresholds, Settings, Source
 from lurewatch.record import Ad, Indicator, Label, Span
 from monitor import metrics
 from monitor.alerts import Alerter
-from monitor.health import assess
 from monitor.scheduler import CrawlSlots, Monitor, first_run_time
 from monitor.state import MonitorState
 from tests.monitor.conftest import HttpReceiver, Mailbox, Outage

@@ -11,12 +11,18 @@ date, far fewer records than usual).
 
 from __future__ import annotations
 
+import logging
 import statistics
 from dataclasses import dataclass
+from typing import Any
 
 from crawlers.stats import SourceStats
+from index.base import Store
+from index.errors import StoreError
 from index.runs import Health
 from lurewatch.config import HealthThresholds
+
+log = logging.getLogger(__name__)
 
 SEVERITY: dict[Health, int] = {"unknown": 0, "healthy": 1, "degraded": 2, "unhealthy": 3}
 
@@ -82,3 +88,21 @@ def assess(counts: SourceStats, history: list[SourceStats],
 
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
+
+
+def judged_end(store: Store, run_id: str, counts: SourceStats,
+               limits: HealthThresholds) -> dict[str, Any]:
+    """The end of a crawl that ran to its end, as :meth:`Store.finish_run` takes it: 'ok',
+    with the health its counts show against the source's earlier complete crawls."""
+    problems: list[str] = []
+    try:
+        history = [SourceStats.from_dict(run.counts)
+                   for run in store.recent_runs(counts.source, limits.history_runs + 1)
+                   if run.id != run_id and run.outcome == "ok"][: limits.history_runs]
+    except StoreError as exc:
+        log.warning("%s: store unavailable, crawl judged without its history: %s",
+                    counts.source, exc)
+        history, problems = [], ["not compared with earlier runs (store unavailable)"]
+    report = assess(counts, history, limits)
+    return {"outcome": "ok", "counts": counts.to_dict(), "health": report.health,
+            "problems": report.problems + problems}
