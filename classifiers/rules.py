@@ -333,9 +333,13 @@ def _destination_country(text: str, country: str | None, salary: Salary | None) 
 
 
 def analyse(
-    text: str, lang: str | None = None, country: str | None = None
+    text: str, lang: str | None = None, country: str | None = None,
+    employer: str | None = None,
 ) -> Analysis:
-    """Everything the rules find in ``text``; every span's offsets point into ``text``."""
+    """Everything the rules find in ``text``; every span's offsets point into ``text``.
+    ``employer`` is the one the page itself names (JSON-LD ``hiringOrganization``): an
+    ad whose page names its employer is not ``employer_unnamed`` for lack of it in the
+    text."""
     source = text
     normalised = normalise(text[:MAX_CHARS])
     clean = normalised.text
@@ -408,7 +412,8 @@ def analyse(
             ))
     # A licence or statutory contributions make a recruiter accountable but do not name
     # the employer; an e-mail or website does give a way to find it.
-    if job_related and not smuggling and not employer_found and not other_channels:
+    if job_related and not smuggling and not (employer_found or employer) \
+            and not other_channels:
         found["employer_unnamed"].append((
             Span(start=0, end=0, text=""), "check:no company, address or licence named"
         ))

@@ -76,6 +76,16 @@ PERIODS: dict[str, str] = {
     "மாத": "month", "year": "year", "annual": "year", "tahun": "year", "setahun": "year",
     "năm": "year", "年": "year", "年薪": "year", "ปี": "year", "taon": "year",
 }
+# Periods that are also plain units of time: right after a bare number, with no currency
+# and no "per" between, they count hours, days or months ("月工时280-360小时", "8 hours a
+# shift", "3 bulan training"), not pay. The others ("sehari", "monthly", "日薪") say "per".
+TIME_UNITS = frozenset({
+    "hour", "hr", "jam", "giờ", "小时", "时", "ชั่วโมง", "oras", "ঘণ্টা", "घण्टा",
+    "day", "hari", "ngày", "天", "日", "วัน", "araw", "दिन", "ရက်", "ថ្ងៃ", "நாள்",
+    "week", "minggu", "tuần", "周", "สัปดาห์", "linggo",
+    "month", "mo", "bulan", "tháng", "月", "เดือน", "buwan", "মাস", "महिना", "مہینہ", "လ",
+    "ខែ", "மாதம்", "year", "tahun", "năm", "年", "ปี", "taon",
+})
 SALARY_WORDS = (
     "salary|gaji|pay|wage|income|upah|lương|thu nhập|薪|月薪|工资|收入|待遇|เงินเดือน|รายได้|"
     "月入|sahod|sweldo|kumita|বেতন|আয়|तलब|तनख्वाह|कमाइ|تنخواہ|کمائیں|လစာ|ប្រាក់ខែ|រកបាន|වැටුප|"
@@ -101,7 +111,7 @@ _SALARY = regex.compile(
     _AMOUNT.replace("@", "1")
     + r"(?:\s?(?:-|–|~|to|hingga|sampai|hanggang|đến|至|到|ถึง|থেকে|देखि|سے)\s?"
     + _AMOUNT.replace("@", "2") + r")?"
-    + r"(?:\s?(?:/|per|a|an|se|sa|kada|bawat|一|每|ต่อ|প্রতি|प्रति)?\s?"
+    + r"(?:\s?(?P<per>/|per|a|an|se|sa|kada|bawat|一|每|ต่อ|প্রতি|प्रति)?\s?"
     + rf"(?P<period>{_alternation(PERIODS)}))?",
     regex.IGNORECASE,
 )
@@ -169,6 +179,9 @@ def find_salaries(text: str, language: str | None = None) -> list[FoundSalary]:
         multiplier = m.group("mul1") or m.group("mul2")
         if not currency_token and not near_pay_word:
             continue
+        if not currency_token and not multiplier and not m.group("per") and \
+                (m.group("period") or "").lower() in TIME_UNITS:
+            continue  # a length of time near a pay word, not an amount of money
         if not currency_token and not multiplier and not m.group("period") and \
                 _number(m.group("num1")) < 100:
             continue

@@ -91,7 +91,7 @@ class RuleScorer:
         return [self._score_one(ad) for ad in ads]
 
     def _score_one(self, ad: Ad) -> Ad:
-        analysis = rules.analyse(ad.text, ad.language, ad.country)
+        analysis = rules.analyse(ad.text, ad.language, ad.country, ad.employer)
         verdict = weigh(analysis)
         contacts = contacts_record(analysis.contacts)
         merged = ad.contacts.model_copy(update={

@@ -139,6 +139,21 @@ def test_prices_and_fees_are_not_salaries() -> None:
     assert find_salary("Processing fee RM2,500 must be paid", "en") is None
 
 
+def test_lengths_of_time_near_a_pay_word_are_not_salaries() -> None:
+    # A real 58.com ad: its monthly working hours once read as pay of 360 an hour.
+    assert find_salary("月工时280-360小时，工资待遇优厚", "zh") is None
+    assert find_salary("Work 8 hours, salary RM1700", "en").salary.amount_max == 1700
+    assert find_salary("工资 20元/小时", "zh").salary.period == "hour"  # a currency: pay
+    assert find_salary("gaji 300 sehari", "ms").salary.period == "day"  # "per day": pay
+
+
+def test_an_employer_named_by_the_page_is_not_unnamed() -> None:
+    text = "Kerja kilang, gaji RM1800 sebulan, hubungi kami."
+    assert "employer_unnamed" in {i.id for i in rules.analyse(text, "ms").indicators}
+    named = rules.analyse(text, "ms", employer="Syarikat Maju Sdn Bhd")
+    assert "employer_unnamed" not in {i.id for i in named.indicators}
+
+
 # --- rule indicators ------------------------------------------------------------------
 
 
