@@ -1,19 +1,29 @@
-"""``lurewatch classify`` and ``lurewatch evaluate``."""
+"""``lurewatch classify``, ``lurewatch evaluate`` and ``lurewatch rescore``."""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from classifiers.base import Scorer, score_each
 from classifiers.labelled import LabelledSetError, read_labelled
+from index import open_store
+from index.query import SearchFilters
 from lurewatch.cli import command, err_console
 from lurewatch.config import load_settings
 from lurewatch.errors import UserError
@@ -185,3 +195,34 @@ def evaluate(
                 console.print(f"chart: {chart}")
     except OSError as exc:
         raise UserError(f"cannot write {exc.filename}: {exc.strerror}") from exc
+
+
+@command(name="rescore")
+def rescore_command(
+    since: Annotated[datetime | None, typer.Option(
+        "--since", help="Only records posted (or, undated, fetched) on or after this date.",
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"])] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print {rescored, changed_label, seconds} as JSON.")] = False,
+) -> None:
+    """Score the stored records again with the promoted model (and rules), keeping each
+    record's earlier label and score in its history; reviewers' decisions stay as they are."""
+    from classifiers.rescore import rescore
+    from classifiers.scoring import load_scorer
+
+    settings = load_settings()
+    # The formats above give naive times: dates on the command line are UTC.
+    filters = SearchFilters(posted_from=since.replace(tzinfo=UTC) if since else None)
+    scorer = load_scorer(settings)
+    with open_store(settings.store) as store, Progress(
+            TextColumn("re-scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err_console, transient=as_json) as bar:
+        task = bar.add_task("rescore", total=store.count(filters))
+        report = rescore(store, scorer, filters,
+                         progress=lambda done: bar.advance(task, done))
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+    else:
+        err_console.print(f"re-scored {report.rescored} records with {scorer.version} in "
+                          f"{report.seconds:.1f}s: {report.changed_label} changed label, "
+                          f"{report.failed} could not be scored", highlight=False)

@@ -42,6 +42,12 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.backoff.BackoffRetryMiddleware": 550,
 }
+# Every page that yields or changes a record is kept in a WARC file (crawlers.warc).
+SNAPSHOT_ENABLED = True
+SNAPSHOT_MAX_BYTES = 100 * 1024 * 1024  # a WARC file is rotated at this size
+SPIDER_MIDDLEWARES = {
+    "crawlers.middlewares.snapshot.SnapshotMiddleware": 950,
+}
 ITEM_PIPELINES = {
     "crawlers.pipelines.normalise.NormalisePipeline": 100,
     "crawlers.pipelines.score.ScorePipeline": 300,

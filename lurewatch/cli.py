@@ -23,10 +23,11 @@ from lurewatch.errors import LurewatchError
 
 COMMAND_MODULES = (
     "index.commands",  # search, show, reindex, spool drain, kibana import
-    "classifiers.commands",  # classify, evaluate
+    "classifiers.commands",  # classify, evaluate, rescore
     "classifiers.campaign_commands",  # cluster rebuild|template, campaigns list|show
     "classifiers.transformer.commands",  # model …, train, dataset …
     "crawlers.commands",  # demo, crawl, parse
+    "crawlers.archive_commands",  # archive verify|prune
     "monitor.commands",  # monitor, status
     "review_ui.commands",  # serve, user add
 )

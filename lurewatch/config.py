@@ -311,6 +311,8 @@ class Source(BaseModel):
     priority: int = 0
     max_pages: int = Field(default=200, ge=1)
     max_age_days: int | None = Field(default=None, ge=1)
+    # Days to keep this source's snapshots (WARC files); None: forever (`archive prune`).
+    snapshot_retention_days: int | None = Field(default=None, ge=1)
     selectors: Selectors | None = None
     hashtags: list[str] = Field(default_factory=list)
 

@@ -153,6 +153,15 @@ class Decision(BaseModel):
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
+class ScoreChange(BaseModel):
+    """A label and score a record had before it was scored again (``lurewatch rescore``)."""
+
+    risk_label: Label | None = None
+    risk_score: float | None = None
+    model_version: str | None = None
+    replaced_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
 def canonical_url(url: str) -> str:
     """The URL as Lurewatch identifies it: canonical query order, no fragment."""
     return canonicalize_url(url.strip())
@@ -215,7 +224,11 @@ class Ad(BaseModel):
     # Images the ad shows, as absolute http(s) URLs on the poster's servers. The review
     # application fetches them server-side, never from a reviewer's browser.
     images: list[str] = Field(default_factory=list)
+    # What was fetched, kept in a WARC file under ``<data_dir>/snapshots``: ``raw_ref`` is
+    # ``<file>#<offset>`` of its response record, ``snapshot_sha256`` the hex sha256 of the
+    # payload (the body as fetched). A pruned snapshot leaves the hash and no reference.
     raw_ref: str | None = None
+    snapshot_sha256: str | None = None
     # Social posts: how often it was seen and whom it was forwarded from (Telegram).
     views: int | None = None
     forwarded_from: str | None = None
@@ -226,6 +239,8 @@ class Ad(BaseModel):
     risk_score: float | None = Field(default=None, ge=0.0, le=1.0)
     indicators: list[Indicator] = Field(default_factory=list)
     model_version: str | None = None
+    # Earlier model verdicts, oldest first (a re-crawl that changes the ad starts afresh).
+    score_history: list[ScoreChange] = Field(default_factory=list)
     review_state: ReviewState = ReviewState.unreviewed
     review_version: int = 0
     decisions: list[Decision] = Field(default_factory=list)

@@ -129,6 +129,7 @@ def mappings() -> dict[str, Any]:
                 "monthly_usd": {"type": "double"},
             }},
             "content_hash": _KEYWORD,
+            "snapshot_sha256": _KEYWORD,  # raw_ref stays in _source, unindexed
             "cluster_id": _KEYWORD,
             "campaign_id": _KEYWORD,
             "risk_label": _KEYWORD,

@@ -40,6 +40,15 @@ def test_demo_crawls_scores_and_stores_once(tmp_path: Path) -> None:
     assert second["stored"] == 0
     assert second["records_in_store"] == first["records_in_store"]
 
+    # Both crawls are runs in the store, judged like the monitor's (crawlers.runs).
+    status = subprocess.run([sys.executable, "-m", "lurewatch", "status", "--json"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            check=True)
+    rows = json.loads(status.stdout)["sources"]
+    assert {row["source"] for row in rows} >= first["per_source"].keys()
+    assert all(row["last_run"]["outcome"] == "ok" and row["health"] in ("healthy", "degraded")
+               for row in rows), rows
+
     with SQLiteStore(tmp_path / "data" / "lurewatch.db") as store:
         records = list(store.scan())
     assert len(records) == first["records_in_store"]
@@ -48,3 +57,17 @@ def test_demo_crawls_scores_and_stores_once(tmp_path: Path) -> None:
     assert all(r.indicators for r in records if r.flagged)
     # Every job ad is grouped by sector in the trend views (classifiers.sector).
     assert all(r.sector in SECTORS for r in records if r.risk_label != Label.not_job_related)
+
+    # Every stored record points at the page it came from, kept intact (crawlers.warc),
+    # and the promoted model can score them all again (classifiers.rescore).
+    verified = _json_command(tmp_path, "archive", "verify", "--json")
+    assert verified["records"] == len(records) and verified["without_snapshot"] == 0
+    assert verified["intact"] == verified["snapshots"] > 0
+    assert _json_command(tmp_path, "rescore", "--json")["rescored"] == len(records)
+
+
+def _json_command(workdir: Path, *args: str) -> dict:
+    result = subprocess.run([sys.executable, "-m", "lurewatch", *args], cwd=workdir,
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)

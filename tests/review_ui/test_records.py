@@ -83,3 +83,18 @@ def test_content_warning_for_minors(env: Env) -> None:
     assert '<details class="content-warning">' in html
     assert '<details class="content-warning">' not in env.client("ana").get(
         f"/records/{LEGIT.id}").text
+
+
+def test_focus_view_shows_the_snapshot_reference_and_hash(any_env: Env) -> None:
+    """Through both stores: the snapshot fields survive, and are shown as text only."""
+    ad = Ad(source="kerjahub", url="https://jobs.example.my/ad/snap", title="Kilang",
+            text="Kerja kilang.", raw_ref='kerjahub/<script>x</script>.warc.gz#42',
+            snapshot_sha256="ab" * 32)
+    any_env.store.upsert([ad])
+    stored = any_env.store.get(ad.id)
+    assert stored is not None
+    assert (stored.raw_ref, stored.snapshot_sha256) == (ad.raw_ref, ad.snapshot_sha256)
+    html = any_env.client("ana").get(f"/records/{ad.id}").text
+    assert "kerjahub/&lt;script&gt;x&lt;/script&gt;.warc.gz#42" in html
+    assert "<script>x</script>" not in html
+    assert f'<code class="snapshot-sha256">{"ab" * 32}</code>' in html
