@@ -1,4 +1,4 @@
-"""``lurewatch serve`` and ``lurewatch user add``."""
+"""``lurewatch serve`` and ``lurewatch user add`` (``lurewatch token …``: review_ui/api)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from lurewatch.cli import app, command
 from lurewatch.config import Settings, load_settings
 from lurewatch.errors import UserError
 from review_ui.access import Role
+from review_ui.api import commands as token_commands  # noqa: F401  (registers them)
 from review_ui.appdb import ReviewDB
 from review_ui.appdb.accounts import DuplicateUserError
 from review_ui.main import create_app, review_db_path
-from review_ui.security import WeakPasswordError, hash_password
+from review_ui.security import WeakPasswordError, check_new_password, hash_password
 
 user_app = typer.Typer(help="Accounts of the review application.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
@@ -70,6 +71,7 @@ def add_user(
     settings = load_settings()
     db = ReviewDB(review_db_path(settings))
     try:
+        check_new_password(password, username)
         db.add_user(username, hash_password(password), role.value)
     except (WeakPasswordError, DuplicateUserError) as exc:
         raise UserError(str(exc)) from None

@@ -15,12 +15,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import ConflictError, NotFoundError, StoreUnavailableError
-from review_ui.deps import CSRFError, Forbidden, LoginRequired
+from review_ui.deps import CSRFError, Forbidden, LoginRequired, is_api_call
 from review_ui.security import add_security_headers
 from review_ui.templating import render
 
-# Routes whose answer is JSON answer their errors in JSON too, so a script reading an
-# export gets a body it can parse.
+# Routes whose answer is JSON (the exports, the API) answer their errors in JSON too, so
+# a script reading one gets a body it can parse.
 JSON_SUFFIXES = (".json", ".jsonl")
 
 
@@ -44,7 +44,7 @@ class Failure:
 
 def wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
-    return request.url.path.endswith(JSON_SUFFIXES) or (
+    return request.url.path.endswith(JSON_SUFFIXES) or is_api_call(request) or (
         "application/json" in accept and "text/html" not in accept)
 
 

@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 
 from index.base import Store
 from lurewatch.config import Settings
+from review_ui.api import token_admin
+from review_ui.api.routes import router as api_router
 from review_ui.appdb import ReviewDB
 from review_ui.deps import AppContext, verify_csrf
 from review_ui.errors import install_error_handlers
@@ -52,4 +54,6 @@ def create_app(settings: Settings, store: Store, db: ReviewDB | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(api_router)
+    app.include_router(token_admin.router)
     return app

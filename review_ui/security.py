@@ -29,6 +29,9 @@ from review_ui.appdb.accounts import User
 
 SESSION_LIFETIME_S = 12 * 3600
 MIN_PASSWORD_LENGTH = 10
+# Long passphrases are welcome (ASVS 2.1.2 asks for at least 64); beyond this, hashing
+# a "password" becomes a way to tie up the server.
+MAX_PASSWORD_LENGTH = 128
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -57,9 +60,20 @@ class WeakPasswordError(ValueError):
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash to keep; a password being chosen passes
+    :func:`check_new_password` first."""
+    return _hasher.hash(password)
+
+
+def check_new_password(password: str, username: str) -> None:
+    """The policy for a password someone chooses (ASVS 2.1): long enough, not absurdly
+    long, and not the user name in it; :class:`WeakPasswordError` says which rule."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPasswordError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-    return _hasher.hash(password)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPasswordError(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
+    if username and username.lower() in password.lower():
+        raise WeakPasswordError("a password may not contain the user name")
 
 
 def verify_password(user: User | None, password: str) -> bool:

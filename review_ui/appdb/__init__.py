@@ -1,10 +1,10 @@
 """The review application's own database: what is not a record.
 
-Accounts, sessions, claims, notes, cases, daily counts, training runs and the audit log
-live in a small SQLite file next to the data (``settings.data_dir / "review.db"``), so
-the application behaves the same whichever record store is configured. One module per
-group of tables (:mod:`.accounts`, :mod:`.work`, :mod:`.cases`, :mod:`.training`,
-:mod:`.audit`), over the tables of :mod:`.schema`.
+Accounts, sessions, API tokens, claims, notes, cases, daily counts, training runs and
+the audit log live in a small SQLite file next to the data (``settings.data_dir /
+"review.db"``), so the application behaves the same whichever record store is configured.
+One module per group of tables (:mod:`.accounts`, :mod:`.work`, :mod:`.cases`,
+:mod:`.training`, :mod:`.tokens`, :mod:`.audit`), over the tables of :mod:`.schema`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from review_ui.appdb.accounts import AccountTables
 from review_ui.appdb.audit import AuditTables
 from review_ui.appdb.cases import CaseTables
 from review_ui.appdb.schema import MIGRATIONS
+from review_ui.appdb.tokens import TokenTables
 from review_ui.appdb.training import TrainingTables
 from review_ui.appdb.work import WorkTables
 
 
-class ReviewDB(AccountTables, WorkTables, CaseTables, TrainingTables, AuditTables):
+class ReviewDB(AccountTables, WorkTables, CaseTables, TrainingTables, TokenTables,
+               AuditTables):
     """Thread-safe access to the application database."""
 
     def __init__(self, path: Path) -> None:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from lurewatch.sqlite import Database
+from review_ui.access import Role
 
 
 @dataclass(frozen=True)
@@ -15,14 +16,20 @@ class User:
     role: str
     password_hash: str
     disabled: bool = False
+    must_change_password: bool = False
 
 
 class DuplicateUserError(Exception):
     """An account with that name exists already."""
 
 
+class AccountChangeRefused(Exception):
+    """A change that would leave no way in: the last active admin disabled or demoted."""
+
+
 def _user(row: sqlite3.Row) -> User:
-    return User(row["username"], row["role"], row["password_hash"], bool(row["disabled"]))
+    return User(row["username"], row["role"], row["password_hash"], bool(row["disabled"]),
+                bool(row["must_change_password"]))
 
 
 class AccountTables:
@@ -51,10 +58,43 @@ class AccountTables:
             rows = db.execute("SELECT * FROM users ORDER BY username").fetchall()
         return [_user(r) for r in rows]
 
-    def set_password_hash(self, username: str, password_hash: str) -> None:
+    def set_password_hash(self, username: str, password_hash: str, *,
+                          must_change: bool = False) -> None:
+        """A new password (or the same one rehashed). ``must_change`` marks a temporary
+        password an admin set: it can then only be exchanged for one of the user's own."""
         with self.db.write() as db:
-            db.execute("UPDATE users SET password_hash = ? WHERE username = ?",
-                       (password_hash, username))
+            db.execute("UPDATE users SET password_hash = ?, must_change_password = ?"
+                       " WHERE username = ?", (password_hash, int(must_change), username))
+
+    def drop_sessions(self, username: str) -> None:
+        """End every session of ``username`` (a password changed or reset)."""
+        with self.db.write() as db:
+            db.execute("DELETE FROM sessions WHERE username = ?", (username,))
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        """Disable (ending every session at once) or enable an account."""
+        with self.db.write() as db:
+            if disabled:
+                self._keep_an_admin(db, username, "disable")
+                db.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            db.execute("UPDATE users SET disabled = ? WHERE username = ?",
+                       (int(disabled), username))
+
+    def set_role(self, username: str, role: str) -> None:
+        with self.db.write() as db:
+            if role != Role.admin:
+                self._keep_an_admin(db, username, "demote")
+            db.execute("UPDATE users SET role = ? WHERE username = ?", (role, username))
+
+    @staticmethod
+    def _keep_an_admin(db: sqlite3.Connection, username: str, change: str) -> None:
+        """Refuse, in the change's own transaction, to take away the last active admin."""
+        others = db.execute("SELECT COUNT(*) FROM users WHERE role = ? AND disabled = 0"
+                            " AND username != ?", (Role.admin.value, username)).fetchone()[0]
+        target = db.execute("SELECT role, disabled FROM users WHERE username = ?",
+                            (username,)).fetchone()
+        if target and target["role"] == Role.admin and not target["disabled"] and not others:
+            raise AccountChangeRefused(f"cannot {change} {username}: the last active admin")
 
     def add_session(self, token_hash: str, username: str, lifetime_s: float) -> None:
         now = time.time()

@@ -94,7 +94,25 @@ INSERT INTO login_attempts (key, at) SELECT key, at FROM login_failures;
 DROP TABLE login_failures;
 CREATE INDEX login_attempts_key ON login_attempts(key, at);
 """
-MIGRATIONS = (SCHEMA, LOGIN_ATTEMPT_IDS)
+# Personal API tokens (appdb/tokens.py), kept hashed like sessions.
+API_TOKENS = """
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    token_hash TEXT NOT NULL UNIQUE,
+    username TEXT NOT NULL REFERENCES users(username),
+    name TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    expires_at REAL,
+    revoked_at REAL,
+    last_used_at REAL
+);
+CREATE INDEX api_tokens_user ON api_tokens(username);
+"""
+# Accounts an admin reset: the temporary password only lets its holder choose a new one.
+PASSWORD_RESETS = """
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+"""
+MIGRATIONS = (SCHEMA, LOGIN_ATTEMPT_IDS, API_TOKENS, PASSWORD_RESETS)
 
 
 def when(epoch: float) -> datetime:

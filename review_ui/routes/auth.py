@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from review_ui.access import Permission, Role
-from review_ui.deps import AppDB, Ctx, Public, Reader, require
+from review_ui.appdb.accounts import User
+from review_ui.deps import AppContext, AppDB, Ctx, Public, Reader, require
 from review_ui.security import (
     SESSION_LIFETIME_S,
+    LoginAttempt,
     LoginRateLimiter,
+    WeakPasswordError,
+    check_new_password,
     hash_password,
     needs_rehash,
     new_token,
@@ -52,26 +56,84 @@ def login_form(request: Request, user: Public, next: str = "/") -> Response:
 @router.post("/login")
 def login(request: Request, ctx: Ctx, user: Public, username: Annotated[str, Form()],
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
+    checked = _checked_password(request, ctx, username, password, "login.html",
+                                next=_safe_next(next))
+    if isinstance(checked, Response):
+        return checked
+    account, attempt, limiter = checked
+    if account.must_change_password:
+        # A temporary password from an admin opens nothing but the form that replaces it.
+        return render(request, "change_password.html", username=username, error=None,
+                      notice="An admin reset your password: choose one of your own.")
+    limiter.succeeded(attempt)
+    if needs_rehash(account):
+        ctx.db.set_password_hash(username, hash_password(password))
+    ctx.db.audit(username, "login", detail=f"from {_client(request)}")
+    return _signed_in(ctx, username, _safe_next(next))
+
+
+@router.get("/login/password")
+def change_password_form(request: Request, user: Public) -> Response:
+    return render(request, "change_password.html",
+                  username=user.username if user else "", error=None, notice=None)
+
+
+@router.post("/login/password")
+def change_password(request: Request, ctx: Ctx, user: Public,
+                    username: Annotated[str, Form()], password: Annotated[str, Form()],
+                    new_password: Annotated[str, Form()],
+                    new_password_again: Annotated[str, Form()]) -> Response:
+    """A new password for whoever knows the current one (or the temporary one an admin
+    set), counted against the login limit like a login."""
+    checked = _checked_password(request, ctx, username, password, "change_password.html",
+                                username=username, notice=None)
+    if isinstance(checked, Response):
+        return checked
+    _, attempt, limiter = checked
+    try:
+        if new_password != new_password_again:
+            raise WeakPasswordError("the two new passwords differ")
+        check_new_password(new_password, username)
+        new_hash = hash_password(new_password)
+    except WeakPasswordError as exc:
+        return render(request, "change_password.html", 400, username=username,
+                      error=f"Not changed: {exc}.", notice=None)
+    limiter.succeeded(attempt)
+    ctx.db.set_password_hash(username, new_hash)
+    ctx.db.drop_sessions(username)
+    ctx.db.audit(username, "password_changed", detail=f"from {_client(request)}")
+    return _signed_in(ctx, username, "/")
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _checked_password(request: Request, ctx: AppContext, username: str, password: str,
+                      template: str, /, **page: Any
+                      ) -> tuple[User, LoginAttempt, LoginRateLimiter] | Response:
+    """The account, if ``password`` is its password and the login limit allows the try;
+    else the page ``template`` answering why not (429, or 401 for a wrong password)."""
     limiter = LoginRateLimiter(ctx.db)
-    client = request.client.host if request.client else "unknown"
+    client = _client(request)
     attempt = limiter.attempt(username, client)
     if attempt.retry_after:
         ctx.db.audit(username, "login_refused", detail=f"rate limited, from {client}")
-        return render(request, "login.html", 429, next=_safe_next(next),
+        return render(request, template, 429, **page,
                       error="Too many failed logins. Try again in "
                             f"{attempt.retry_after // 60 + 1} minutes.")
     account = ctx.db.get_user(username)
     if not verify_password(account, password) or account is None:
         ctx.db.audit(username, "login_failed", detail=f"from {client}")
-        return render(request, "login.html", 401, next=_safe_next(next),
-                      error="Wrong user name or password.")
-    limiter.succeeded(attempt)
-    if needs_rehash(account):
-        ctx.db.set_password_hash(username, hash_password(password))
+        return render(request, template, 401, **page, error="Wrong user name or password.")
+    return account, attempt, limiter
+
+
+def _signed_in(ctx: AppContext, username: str, target: str) -> RedirectResponse:
+    """A new session for ``username``, and the way to ``target`` with its cookies."""
     token = new_token()
     ctx.db.add_session(token_hash(token), username, SESSION_LIFETIME_S)
-    ctx.db.audit(username, "login", detail=f"from {client}")
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(target, status_code=303)
     secure = ctx.settings.review.secure_cookies
     response.set_cookie(ctx.cookies.session, token, max_age=SESSION_LIFETIME_S, httponly=True,
                         samesite="lax", secure=secure, path="/")

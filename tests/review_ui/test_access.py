@@ -11,7 +11,8 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount
 
 from review_ui.access import Permission, Role, allows
-from review_ui.deps import PermissionCheck
+from review_ui.api.tokens import issue_token
+from review_ui.deps import API_PREFIX, PermissionCheck
 from tests.review_ui.conftest import (
     ACCOUNTS,
     Env,
@@ -25,6 +26,8 @@ ROLE_MATRIX: dict[tuple[str, str], Permission] = {
     ("GET", "/healthz"): Permission.public,
     ("GET", "/login"): Permission.public,
     ("POST", "/login"): Permission.public,
+    ("GET", "/login/password"): Permission.public,
+    ("POST", "/login/password"): Permission.public,
     ("POST", "/logout"): Permission.read,
     ("GET", "/"): Permission.read,
     ("GET", "/queue"): Permission.triage,
@@ -72,7 +75,31 @@ ROLE_MATRIX: dict[tuple[str, str], Permission] = {
     ("GET", "/admin/users"): Permission.administer,
     ("POST", "/admin/users"): Permission.administer,
     ("GET", "/admin/audit"): Permission.administer,
+    ("POST", "/admin/users/{username}/disable"): Permission.administer,
+    ("POST", "/admin/users/{username}/enable"): Permission.administer,
+    ("POST", "/admin/users/{username}/role"): Permission.administer,
+    ("POST", "/admin/users/{username}/password-reset"): Permission.administer,
+    ("GET", "/api/v1/records"): Permission.read,
+    ("GET", "/api/v1/records/{record_id}"): Permission.read,
+    ("GET", "/api/v1/records/{record_id}/history"): Permission.read,
+    ("POST", "/api/v1/records/{record_id}/decisions"): Permission.triage,
+    ("GET", "/api/v1/pivots/{kind}"): Permission.read,
+    ("GET", "/api/v1/campaigns/{campaign_id}"): Permission.read,
+    ("GET", "/api/v1/cases"): Permission.investigate,
+    ("GET", "/api/v1/cases/{case_id}"): Permission.investigate,
+    ("GET", "/api/v1/alerts"): Permission.read,
+    ("GET", "/api/v1/sources"): Permission.read,
+    ("GET", "/api/v1/sources/{name}/runs"): Permission.read,
+    ("GET", "/api/v1/models"): Permission.maintain,
+    ("GET", "/api/v1/openapi.json"): Permission.read,
+    ("GET", "/api/v1/docs"): Permission.read,
+    ("GET", "/admin/tokens"): Permission.administer,
+    ("POST", "/admin/tokens/{token_id}/revoke"): Permission.administer,
 }
+# API routes a browser session may not use (they take a personal token only), and the
+# API's one page (signed-in users only, like every page).
+TOKEN_ONLY = {("POST", "/api/v1/records/{record_id}/decisions")}
+API_PAGES = {("GET", "/api/v1/docs")}
 PUBLIC_MOUNTS = {"/static"}
 USER_OF_ROLE = {role: name for name, role in ACCOUNTS.items() if name != "bea"}
 
@@ -123,7 +150,12 @@ def test_every_route_has_a_rule(env: Env) -> None:
 
 def concrete(path: str, case_id: int) -> str:
     return (path.replace("{record_id}", MALAY.id).replace("{case_id}", str(case_id))
-            .replace("{run_id}", "1").replace("{number}", "0"))
+            .replace("{run_id}", "1").replace("{number}", "0").replace("{kind}", "phone")
+            .replace("{token_id}", "1"))
+
+
+def is_api(path: str) -> bool:
+    return path.startswith(API_PREFIX + "/")
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=[*(r.value for r in Role), "anonymous"])
@@ -142,12 +174,42 @@ def test_role_matrix_enforced(env: Env, role: Role | None) -> None:
         url = concrete(path, case_id)
         response = client.request(method, url, data={"csrf_token": token}
                                   if method == "POST" else None)
-        if role is None and permission is not Permission.public:
-            expected = 303 if method == "GET" else 401
+        if (method, path) in TOKEN_ONLY:
+            assert response.status_code == 401, f"{role} {method} {url} with a session"
+        elif role is None and permission is not Permission.public:
+            # The API answers 401 to a script; its docs page sends to the login form.
+            pages = not is_api(path) or (method, path) in API_PAGES
+            expected = 303 if method == "GET" and pages else 401
             assert response.status_code == expected, f"anonymous {method} {url}"
-            if method == "GET":
+            if expected == 303:
                 assert response.headers["location"].startswith("/login?next=")
         elif role is not None and not allows(role, permission):
+            assert response.status_code == 403, f"{role} {method} {url}: {response.status_code}"
+        else:
+            assert response.status_code not in (401, 403, 500), (
+                f"{role} {method} {url}: {response.status_code} {response.text[:300]}")
+
+
+@pytest.mark.parametrize("role", [*Role, None], ids=[*(r.value for r in Role), "anonymous"])
+def test_api_role_matrix_enforced_for_tokens(env: Env, role: Role | None) -> None:
+    """The same matrix for every API route called with a personal token (no cookies):
+    a token acts with its owner's role, and without one the API answers 401."""
+    case_id = env.db.add_case("matrix case", "ivan")
+    client = env.client()
+    headers = {"Authorization": f"Bearer {issue_token(env.db, USER_OF_ROLE[role])[1]}"
+               } if role else {}
+    api_routes = [(m, p) for m, p, _ in app_routes(env)
+                  if is_api(p) and (m, p) not in API_PAGES]
+    assert len(api_routes) >= 10
+    for method, path in api_routes:
+        permission = ROLE_MATRIX[(method, path)]
+        url = concrete(path, case_id)
+        response = client.request(method, url, headers=headers)
+        assert response.headers["content-type"] == "application/json", f"{method} {url}"
+        if role is None:
+            assert response.status_code == 401, f"anonymous {method} {url}"
+            assert response.headers["www-authenticate"].startswith("Bearer")
+        elif not allows(role, permission):
             assert response.status_code == 403, f"{role} {method} {url}: {response.status_code}"
         else:
             assert response.status_code not in (401, 403, 500), (
@@ -166,7 +228,8 @@ def test_refused_roles_are_audit_events(env: Env) -> None:
 def test_security_headers_and_no_inline_script_anywhere(env: Env) -> None:
     client = env.client("root")
     for path in ("/queue", f"/records/{XSS.id}", "/search?q=gaji", "/trends", "/trends/gender",
-                 "/admin/audit", "/maintain/agreement", f"/pivot?kind=phone&value={SHARED_PHONE}"):
+                 "/admin/audit", "/maintain/agreement", f"/pivot?kind=phone&value={SHARED_PHONE}",
+                 "/api/v1/docs"):
         response = client.get(path)
         assert response.status_code == 200, path
         csp = response.headers["content-security-policy"]

@@ -360,3 +360,40 @@ def test_images_blurred_until_clicked_and_proxied(live: tuple[Env, str], session
         assert site.hits[image_path] == 1  # fetched once, by the application
         assert not any(url.startswith(site.base_url) for url in requested), requested
     assert watch.problems == []
+
+
+def test_admin_resets_and_disables_an_account(live: tuple[Env, str], browser: object,
+                                               session) -> None:  # type: ignore[no-untyped-def]
+    admin, watch = session("root")
+    admin.goto("/admin/users")
+    admin.fill("input[name=username]", "dina")
+    admin.fill("form.stack input[name=password]", "a first passphrase")
+    admin.click("form.stack button[type=submit]")
+    row = admin.locator("tr[data-user=dina]")
+    row.locator("button", has_text="Reset password").click()
+    temporary = admin.locator("#temporary-password code").inner_text()
+    shot(admin, "users-password-reset")
+
+    _, base = live
+    context = browser.new_context(base_url=base)
+    user = context.new_page()
+    user_watch = Watch(user)
+    user.goto("/login")
+    user.fill("input[name=username]", "dina")
+    user.fill("input[name=password]", temporary)
+    user.click("button[type=submit]")
+    assert "An admin reset your password" in user.inner_text("main")
+    user.fill("input[name=password]", temporary)
+    user.fill("input[name=new_password]", "her own passphrase")
+    user.fill("input[name=new_password_again]", "her own passphrase")
+    user.click("button[type=submit]")
+    user.wait_for_load_state()
+    assert "/login" not in user.url and "dina (analyst)" in user.inner_text("header")
+
+    admin.goto("/admin/users")
+    admin.locator("tr[data-user=dina] button", has_text="Disable").click()
+    assert "disabled" in admin.locator("tr[data-user=dina]").inner_text()
+    user.reload()
+    assert "/login" in user.url  # the session ended with the account
+    assert watch.problems == [] and user_watch.problems == []
+    context.close()
