@@ -4,26 +4,24 @@ Ads per second at a fixed 128 tokens per ad (development texts, padded or cut to
 same batches for all three, after one warm-up batch; plus the int8 model's macro F1
 change against fp32 on the development split (model alone, argmax labels).
 
-    python benchmarks/classify.py [--version V] [--batch 16] [--batches 8] [--json PATH]
+    python -m benchmarks.classify [--version V] [--batch 16] [--batches 8] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from classifiers.data.recipe import development_items  # noqa: E402
-from classifiers.labelled import read_labelled  # noqa: E402
-from classifiers.transformer.onnx_scorer import OnnxClassifier  # noqa: E402
-from classifiers.transformer.registry import Registry  # noqa: E402
-from lurewatch.config import load_settings  # noqa: E402
+from benchmarks.machine import announce
+from classifiers.data.recipe import development_items
+from classifiers.labelled import read_labelled
+from classifiers.transformer.onnx_scorer import OnnxClassifier
+from classifiers.transformer.registry import Registry, RegistryError
+from lurewatch.config import load_settings
 
 TOKENS = 128
 
@@ -71,6 +69,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--no-f1", action="store_true", help="throughput only (no dev pass)")
     args = parser.parse_args()
+    machine = announce()
 
     if args.weights:
         weights, name = args.weights, str(args.weights)
@@ -79,6 +78,10 @@ def main() -> None:
         model = registry.get(args.version) if args.version else registry.promoted()
         if model is None:
             raise SystemExit("no promoted model: run classifiers/transformer/build_default.sh")
+        try:
+            model.verify_weights()
+        except RegistryError as exc:
+            raise SystemExit(str(exc)) from exc
         weights, name = model.weights_dir(), model.version
     items = read_labelled(args.dev) if args.dev else development_items()
     titles, texts = [i.title for i in items], [i.text for i in items]
@@ -117,7 +120,7 @@ def main() -> None:
                "f1_fp32": round(f1["fp32"], 4), "f1_int8": round(f1["int8"], 4),
                "f1_delta_int8": round(f1["int8"] - f1["fp32"], 4),
                "tokens": TOKENS, "batch": args.batch, "threads": args.threads,
-               "dev_items": len(items)}
+               "dev_items": len(items), "machine": machine}
     print(f"model {name}, batch {args.batch} x {TOKENS} tokens, "
           f"{args.threads} threads")
     print(f"{'runtime':<12}{'ads/s':>10}")

