@@ -37,10 +37,11 @@ class ScorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        from classifiers.scoring import load_scorer
-
         if not crawler.settings.getbool("SCORE_ENABLED", True):
             raise NotConfigured("scoring is off (lurewatch crawl --no-score)")
+        # Imported only when scoring is on: the scorers bring spaCy, and with it torch.
+        from classifiers.scoring import load_scorer
+
         settings = crawl_config(crawler).settings
         return cls(load_scorer(settings),
                    crawler.settings.getint("SCORE_BATCH_SIZE", settings.model.batch_size),
