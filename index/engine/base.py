@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -22,7 +23,7 @@ from index.engine.mapping import (
 )
 from index.engine.spool import Spool
 from index.errors import StoreError, StoreUnavailableError
-from lurewatch.config import StoreSettings
+from lurewatch.config import ConfigError, StoreSettings
 
 REQUEST_TIMEOUT_S = 30
 CONFLICT_ATTEMPTS = 3  # writes over a version read are retried this often on a conflict
@@ -38,6 +39,23 @@ class EngineRequestError(StoreError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What answers at ``store.url``."""
+
+    engine: str  # "Elasticsearch" or "OpenSearch", as :attr:`EngineBase.engine` names them
+    version: str
+
+    def __str__(self) -> str:
+        return f"{self.engine} {self.version}"
+
+
+def wrong_engine(expected: str, found: str) -> ConfigError:
+    """The one line for a store pointed at the other engine; ``found`` says what answers."""
+    return ConfigError(f"store.kind is {expected.lower()}, but store.url answers as {found}; "
+                       "set store.kind to the engine that runs there")
 
 
 class EngineBase(abc.ABC):
@@ -76,6 +94,11 @@ class EngineBase(abc.ABC):
         """The client library's ``helpers.streaming_bulk``."""
 
     @abc.abstractmethod
+    def _scan(self, index: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The client library's ``helpers.scan``: every hit of ``body`` on ``index``, from
+        one scroll (a consistent view of the index as it was when the scan began)."""
+
+    @abc.abstractmethod
     def _error_status(self, exc: Exception) -> int | None:
         """The HTTP status of a client error; None when there was no answer at all;
         raise ``exc`` again if it is not a client error."""
@@ -95,15 +118,61 @@ class EngineBase(abc.ABC):
                     f"{self.engine} is unavailable ({type(exc).__name__}: {exc})") from exc
             raise EngineRequestError(status, f"{self.engine} refused the request: {exc}") from exc
 
+    def _bulk_skipping_conflicts(self, actions: Iterable[dict[str, Any]], index: str,
+                                 what: str) -> int:
+        """Write ``actions`` and refresh ``index``; how many were written. A version
+        conflict (409) is skipped, not an error; any other refusal raises once the rest are
+        written (``what`` names them in that message)."""
+        written = 0
+        refused: list[str] = []
+        try:
+            for ok, item in self._streaming_bulk(
+                    actions, chunk_size=self.batch_size, max_retries=self.max_retries,
+                    raise_on_error=False):
+                (result,) = item.values()
+                written += ok
+                if not ok and result.get("status") != 409:
+                    refused.append(f"{result['_id']}: {result.get('error')}")
+        except Exception as exc:  # noqa: BLE001 - narrowed by _error_status
+            self._error_status(exc)  # re-raises anything that is not a client error
+            raise EngineUnavailableError(f"{self.engine} is unavailable: {exc}") from exc
+        self.request(self.client.indices.refresh, index=index)
+        if refused:
+            raise StoreError(f"{len(refused)} of the {what} were refused; the first: {refused[0]}")
+        return written
+
+    def copy_with_versions(self, source: str, target: str, query: dict[str, Any]) -> int:
+        """Copy what ``query`` finds in ``source`` into ``target``, each document with its
+        version (``version_type: external``), so a copy lands only where ``target`` holds an
+        older version or none; how many landed. Scroll and bulk rather than ``_reindex``:
+        that is the ``reindex`` module, which an install may leave out."""
+        hits = self._scan(source, {"query": query, "version": True})
+        return self._bulk_skipping_conflicts(
+            ({"_op_type": "index", "_index": target, "_id": hit["_id"],
+              "_source": hit["_source"], "version": hit["_version"],
+              "version_type": "external"} for hit in hits), target, "copies")
+
+    def server_info(self) -> ServerInfo:
+        """The engine and version at ``store.url`` (``GET /``); a :class:`ConfigError` if it
+        is not this store's engine (the other one answers most requests alike, so without
+        this a wrong ``store.kind`` would only show as odd failures later)."""
+        version = self.request(self.client.info)["version"]
+        found = ServerInfo("OpenSearch" if version.get("distribution") == "opensearch"
+                           else "Elasticsearch", version["number"])
+        if found.engine != self.engine:
+            raise wrong_engine(self.engine, str(found))
+        return found
+
     def ensure_index(self) -> None:
-        """Create the template, the first versioned index behind the alias, the audit
-        index, the alerts index and the runs index, where missing. Safe to call from
-        several processes at once."""
+        """Check the server is this store's engine, then create the template, the first
+        versioned index behind the alias, the audit index, the alerts index and the runs
+        index, where missing. Safe to call from several processes at once."""
         if self._ready:
             return
         with self._ready_lock:
             if self._ready:
                 return
+            self.server_info()
             names = self.names
             self.request(self.client.indices.put_index_template, name=names.template,
                        body=index_template(names))

@@ -16,7 +16,7 @@ from elasticsearch import helpers as es_helpers
 from opensearchpy import helpers as os_helpers
 
 from index.engine import EngineStore
-from index.engine.base import REQUEST_TIMEOUT_S
+from index.engine.base import REQUEST_TIMEOUT_S, wrong_engine
 from lurewatch.config import ConfigError, StoreSettings
 
 
@@ -38,6 +38,9 @@ class OpenSearchStore(EngineStore):
     def _streaming_bulk(self, actions: Iterable[dict[str, Any]],
                         **kwargs: Any) -> Iterator[tuple[bool, dict[str, Any]]]:
         return os_helpers.streaming_bulk(self.client, actions, **kwargs)
+
+    def _scan(self, index: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        return os_helpers.scan(self.client, query=body, index=index, size=self.batch_size)
 
     def _error_status(self, exc: Exception) -> int | None:
         if not isinstance(exc, opensearchpy.TransportError):
@@ -67,7 +70,14 @@ class ElasticsearchStore(EngineStore):
                         **kwargs: Any) -> Iterator[tuple[bool, dict[str, Any]]]:
         return es_helpers.streaming_bulk(self.client, actions, **kwargs)
 
+    def _scan(self, index: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        return es_helpers.scan(self.client, query=body, index=index, size=self.batch_size)
+
     def _error_status(self, exc: Exception) -> int | None:
+        if isinstance(exc, elasticsearch.UnsupportedProductError):
+            # The client refuses any answer without Elastic's product header: OpenSearch.
+            raise wrong_engine(self.engine, "another product (no X-Elastic-Product "
+                               "header, as from OpenSearch)") from exc
         if isinstance(exc, elasticsearch.ApiError):
             return int(exc.meta.status)
         if isinstance(exc, elastic_transport.TransportError):

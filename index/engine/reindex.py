@@ -2,13 +2,17 @@
 
 1. The template is updated to the mapping in this code and ``<prefix>-ads-v(N+1)`` is
    created from it.
-2. ``_reindex`` copies every record, keeping each one's version (``version_type:
-   external``).
+2. Every record is copied (scroll, then bulk), keeping each one's version
+   (``version_type: external``).
 3. One ``_aliases`` call moves the alias (reads and writes) to the new index atomically;
    searches answer from the old index until that moment and from the new one after.
-4. A catch-up ``_reindex`` copies what was written to the old index during step 2. With
+4. A catch-up copy takes what was written to the old index during step 2. With
    external versions a copy only lands where the old index holds a newer version, so a
    record written to the new index after the swap is never overwritten by an older one.
+
+The copies go through this client rather than ``_reindex``, which is the ``reindex``
+module: an install may leave it out (the Elasticsearch test node does), and scroll plus
+bulk is on every engine. It moves every record through this process once.
 
 The old index is kept (a rollback is one alias swap back); delete it when satisfied.
 """
@@ -50,21 +54,13 @@ def reindex(store: EngineStore) -> ReindexReport:
     store.request(client.indices.put_index_template, name=names.template,
                 body=index_template(names))
     store.request(client.indices.create, index=target, body={})
-    copied = store.request(client.reindex, wait_for_completion=True, refresh=True, body={
-        "source": {"index": source},
-        "dest": {"index": target, "version_type": "external"},
-    })
+    copied = store.copy_with_versions(source, target, {"match_all": {}})
     store.request(client.indices.update_aliases, body={"actions": [
         {"remove": {"index": source, "alias": names.alias}},
         {"add": {"index": target, "alias": names.alias, "is_write_index": True}},
     ]})
-    caught_up = store.request(client.reindex, wait_for_completion=True, refresh=True, body={
-        "conflicts": "proceed",
-        "source": {"index": source, "query": {"range": {
-            f"{KEYS_FIELD}.written_at": {"gte": copy_started.isoformat()}}}},
-        "dest": {"index": target, "version_type": "external"},
-    })
+    caught_up = store.copy_with_versions(source, target, {"range": {
+        f"{KEYS_FIELD}.written_at": {"gte": copy_started.isoformat()}}})
     return ReindexReport(source=source, target=target,
-                         copied=int(copied["created"]) + int(copied["updated"]),
-                         caught_up=int(caught_up["created"]) + int(caught_up["updated"]),
+                         copied=copied, caught_up=caught_up,
                          seconds=round(time.monotonic() - started, 3))

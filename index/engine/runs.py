@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from index.engine.base import EngineBase, EngineRequestError, EngineUnavailableError
-from index.errors import NotFoundError, StoreError
+from index.engine.base import EngineBase, EngineRequestError
+from index.errors import NotFoundError
 from index.runs import ABANDONED_RUN_ERROR, Health, Run, RunOutcome, timestamp_ns
 
 
@@ -57,25 +57,10 @@ class EngineRuns(EngineBase):
 
     def import_runs(self, runs: Iterable[Run]) -> int:
         self.ensure_index()
-        actions = ({"_op_type": "create", "_index": self.names.runs, "_id": run.id,
-                    "_source": _run_document(run)} for run in runs)
-        added = 0
-        refused: list[str] = []
-        try:
-            for ok, item in self._streaming_bulk(
-                    actions, chunk_size=self.batch_size, max_retries=self.max_retries,
-                    raise_on_error=False):
-                result = item["create"]
-                added += ok
-                if not ok and result.get("status") != 409:  # 409: imported before
-                    refused.append(f"{result['_id']}: {result.get('error')}")
-        except Exception as exc:  # noqa: BLE001 - narrowed by _error_status
-            self._error_status(exc)  # re-raises anything that is not a client error
-            raise EngineUnavailableError(f"{self.engine} is unavailable: {exc}") from exc
-        self.request(self.client.indices.refresh, index=self.names.runs)
-        if refused:
-            raise StoreError(f"{len(refused)} runs not imported; the first: {refused[0]}")
-        return added
+        # 409: imported before, so not added again.
+        return self._bulk_skipping_conflicts(
+            ({"_op_type": "create", "_index": self.names.runs, "_id": run.id,
+              "_source": _run_document(run)} for run in runs), self.names.runs, "runs to import")
 
     def _runs(self, query: dict[str, Any], size: int, **body: Any) -> list[Run]:
         found = self.request(self.client.search, index=self.names.runs, body={
@@ -104,16 +89,25 @@ class EngineRuns(EngineBase):
 
     def mark_abandoned_runs(self, monitor: str) -> int:
         self.ensure_index()
-        # One request however many runs were left; a run finished meanwhile is a version
-        # conflict, skipped ("proceed"), so its finish stands.
-        found = self.request(
-            self.client.update_by_query, index=self.names.runs, refresh=True,
-            conflicts="proceed", body={
-                "query": {"bool": {"filter": [{"term": {"monitor": monitor}},
-                                              {"term": {"outcome": "running"}}]}},
-                "script": {"lang": "painless", "params": {
-                    "finished_at": datetime.now(UTC).isoformat(), "error": ABANDONED_RUN_ERROR},
-                    "source": "ctx._source.outcome = 'interrupted';"
-                              " ctx._source.finished_at = params.finished_at;"
-                              " ctx._source.error = params.error"}})
-        return int(found["updated"])
+        # Read the runs left running, then write each over the version read: a run finished
+        # meanwhile is a version conflict, skipped, so its finish stands. Not one
+        # _update_by_query with a painless script: both are modules (reindex, lang-painless)
+        # an Elasticsearch or OpenSearch install may leave out, and this works on any.
+        change = {"outcome": "interrupted", "finished_at": datetime.now(UTC).isoformat(),
+                  "error": ABANDONED_RUN_ERROR}
+        query = {"bool": {"filter": [{"term": {"monitor": monitor}},
+                                     {"term": {"outcome": "running"}}]}}
+        marked = 0
+        after: dict[str, Any] = {}
+        while True:
+            page = self.request(self.client.search, index=self.names.runs, body={
+                "query": query, "size": self.batch_size, "sort": [{"id": "asc"}],
+                "_source": False, "seq_no_primary_term": True, **after})
+            hits = page["hits"]["hits"]
+            if not hits:
+                return marked
+            marked += self._bulk_skipping_conflicts(
+                ({"_op_type": "update", "_index": self.names.runs, "_id": hit["_id"],
+                  "if_seq_no": hit["_seq_no"], "if_primary_term": hit["_primary_term"],
+                  "doc": change} for hit in hits), self.names.runs, "runs to mark abandoned")
+            after = {"search_after": hits[-1]["sort"]}

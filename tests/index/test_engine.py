@@ -1,5 +1,6 @@
 """The search-engine store beyond the contract: spool, fault tolerance, reindex, replicas,
-Kibana objects. ``opensearch`` tests run on the live node(s) started by the fixtures."""
+Kibana objects. ``opensearch`` and ``elasticsearch`` tests run on the live node(s) started
+by the fixtures; a test on both engines runs once per engine."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +26,42 @@ from index.engine.clients import ENGINE_STORES, OpenSearchStore, open_engine_sto
 from index.kibana import SAVED_OBJECTS, import_saved_objects, saved_objects
 from index.query import SearchFilters, SearchQuery
 from lurewatch.cli import load_commands
+from tests.support.elasticsearch.node import ElasticsearchNode
+from tests.support.elasticsearch.node import version as elasticsearch_version
 from tests.support.opensearch.fixtures import engine_settings
 from tests.support.opensearch.generate import generated_ads
-from tests.support.opensearch.node import RunnerNode, start_cluster
+from tests.support.opensearch.node import RunnerNode, runner_version, start_cluster
 
 app = load_commands()
 
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connections refused
 
 
-def raw_client(url: str) -> opensearchpy.OpenSearch:
-    return opensearchpy.OpenSearch(hosts=[url], timeout=30)
+LIVE_ENGINES = [pytest.param("opensearch", marks=pytest.mark.opensearch),
+                pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)]
 
 
-def versions(url: str, alias: str) -> dict[str, int]:
+@dataclass(frozen=True)
+class LiveEngine:
+    """One of the session's live nodes and the store kind that talks to it."""
+
+    kind: str
+    url: str
+
+    def store(self, spool_dir: Path, **overrides: object) -> EngineStore:
+        return ENGINE_STORES[self.kind].from_settings(
+            engine_settings(self.url, spool_dir, kind=self.kind, **overrides))
+
+
+@pytest.fixture(params=LIVE_ENGINES)
+def live_engine(request: pytest.FixtureRequest) -> LiveEngine:
+    node = request.getfixturevalue(f"{request.param}_node")
+    return LiveEngine(request.param, node.url)
+
+
+def versions(store: EngineStore) -> dict[str, int]:
     """Every document's id and ``_version`` (1 = written exactly once)."""
-    found = raw_client(url).search(index=alias, body={
+    found = store.request(store.client.search, index=store.names.alias, body={
         "query": {"match_all": {}}, "size": 10_000, "version": True, "_source": False})
     return {hit["_id"]: hit["_version"] for hit in found["hits"]["hits"]}
 
@@ -49,8 +71,7 @@ def versions(url: str, alias: str) -> dict[str, int]:
 @pytest.mark.parametrize("engine", sorted(ENGINE_STORES))
 def test_unreachable_engine_spools_in_order_and_keeps_it_on_disk(
         tmp_path: Path, engine: str) -> None:
-    """Both clients' "no answer" errors end in the spool (the only Elasticsearch check
-    that runs here: no Elasticsearch node can be started on this machine)."""
+    """Both clients' "no answer" errors end in the spool."""
     settings = engine_settings(CLOSED_PORT_URL, tmp_path, bulk_max_retries=0, kind=engine)
     ads = list(generated_ads(30))
     with open_engine_store(settings) as store:
@@ -117,16 +138,29 @@ def refusing_port(port: int) -> Iterator[None]:
         server.close()
 
 
-@pytest.mark.opensearch
-@pytest.mark.slow
-def test_node_stopped_mid_load_loses_nothing_and_writes_nothing_twice(
-        tmp_path: Path) -> None:
-    node = RunnerNode(tmp_path / "node", cluster_name=f"lw-fault-{uuid.uuid4().hex[:6]}")
-    node.start()
+@contextlib.contextmanager
+def own_node(kind: str, tmp_path: Path) -> Iterator[RunnerNode | ElasticsearchNode]:
+    """A node of ``kind`` for one test alone (it is stopped and restarted)."""
+    name = f"lw-fault-{uuid.uuid4().hex[:6]}"
+    node = (RunnerNode(tmp_path / "node", cluster_name=name) if kind == "opensearch"
+            else ElasticsearchNode(cluster_name=name))
     try:
-        settings = engine_settings(node.url, tmp_path, bulk_batch_size=250,
-                                   bulk_max_retries=1)
-        store = OpenSearchStore.from_settings(settings)
+        node.start()
+        yield node
+    finally:
+        if isinstance(node, ElasticsearchNode):
+            node.remove()
+        else:
+            node.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", LIVE_ENGINES)
+def test_node_stopped_mid_load_loses_nothing_and_writes_nothing_twice(
+        tmp_path: Path, kind: str) -> None:
+    with own_node(kind, tmp_path) as node:
+        store = LiveEngine(kind, node.url).store(tmp_path, bulk_batch_size=250,
+                                                 bulk_max_retries=1)
         store.refresh = False  # nobody searches during the load
         ads = list(generated_ads(10_000, seed=11))
         results = []
@@ -157,28 +191,81 @@ def test_node_stopped_mid_load_loses_nothing_and_writes_nothing_twice(
         store.refresh_index()
         assert drained == spooled
         assert store.count() == len(ads)
-        written = versions(node.url, store.names.alias)
+        written = versions(store)
         assert set(written) == {ad.id for ad in ads}
         assert set(written.values()) == {1}, "a record was written more than once"
         store.close()
-    finally:
-        node.stop()
+
+
+# -- abandoned runs without scripts ----------------------------------------------------
+
+def test_a_run_finished_while_being_marked_abandoned_keeps_its_finish(
+        engine_store: EngineStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race that the per-run version check decides: the monitor's own run finishes
+    between the search for running runs and the write that marks them (here, on the
+    live node, right after that search answers)."""
+    racing = engine_store.start_run("board", "monitor-a")
+    left = engine_store.start_run("forum", "monitor-a")
+    real_request = engine_store.request
+    finished: list[str] = []
+
+    def finish_after_the_search(fn: Any, **kwargs: Any) -> Any:
+        answer = real_request(fn, **kwargs)
+        if fn == engine_store.client.search and not finished:
+            finished.append(racing)
+            engine_store.finish_run(racing, outcome="ok", counts={}, health="healthy",
+                                    problems=[])
+        return answer
+
+    monkeypatch.setattr(engine_store, "request", finish_after_the_search)
+    assert engine_store.mark_abandoned_runs("monitor-a") == 1
+    assert finished == [racing]
+    assert engine_store.recent_runs("board", 1)[0].outcome == "ok"
+    assert engine_store.recent_runs("forum", 1)[0].outcome == "interrupted"
+    assert left == engine_store.recent_runs("forum", 1)[0].id
+
+
+# -- which engine answers --------------------------------------------------------------
+
+def expected_server(kind: str) -> str:
+    """What the session's node of ``kind`` is, from the pins its set-up fetched."""
+    if kind == "opensearch":
+        return f"OpenSearch {runner_version().rsplit('.', 1)[0]}"  # runner 2.19.1.0: 2.19.1
+    return f"Elasticsearch {elasticsearch_version()}"
+
+
+def test_the_store_reports_the_engine_and_version_it_talks_to(
+        engine_store: EngineStore, live_engine: LiveEngine) -> None:
+    assert str(engine_store.server_info()) == expected_server(live_engine.kind)
+
+
+def test_a_store_kind_naming_the_other_engine_gets_one_clear_line(
+        live_engine: LiveEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = next(kind for kind in ENGINE_STORES if kind != live_engine.kind)
+    monkeypatch.setenv("LUREWATCH_STORE__KIND", other)
+    monkeypatch.setenv("LUREWATCH_STORE__URL", live_engine.url)
+    monkeypatch.setenv("LUREWATCH_STORE__INDEX_PREFIX", f"lwt-{uuid.uuid4().hex[:10]}")
+    monkeypatch.setenv("LUREWATCH_STORE__SPOOL_PATH", str(tmp_path / "spool.db"))
+    result = CliRunner().invoke(app, ["reindex"])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0, result.output
+    assert f"store.kind is {other}, but store.url answers as" in result.output
+    assert "Traceback" not in result.output
 
 
 # -- reindex with searches answering throughout ----------------------------------------
 
 @pytest.fixture
-def engine_store(opensearch_node: RunnerNode, tmp_path: Path) -> Iterator[EngineStore]:
-    store = OpenSearchStore.from_settings(engine_settings(opensearch_node.url, tmp_path))
+def engine_store(live_engine: LiveEngine, tmp_path: Path) -> Iterator[EngineStore]:
+    store = live_engine.store(tmp_path)
     yield store
     store.delete_all()
     store.close()
 
 
-@pytest.mark.opensearch
 @pytest.mark.slow
 def test_reindex_changes_mapping_while_searches_keep_answering(
-        engine_store: EngineStore, opensearch_node: RunnerNode,
+        engine_store: EngineStore, live_engine: LiveEngine,
         monkeypatch: pytest.MonkeyPatch) -> None:
     ads = list(generated_ads(1_000, seed=5))
     engine_store.upsert(ads)
@@ -200,9 +287,8 @@ def test_reindex_changes_mapping_while_searches_keep_answering(
     stop = threading.Event()
 
     def keep_searching() -> None:
-        with OpenSearchStore.from_settings(engine_settings(
-                opensearch_node.url, Path(str(engine_store.spool.path)).parent,  # type: ignore[union-attr]
-                index_prefix=engine_store.names.prefix)) as reader:
+        with live_engine.store(Path(str(engine_store.spool.path)).parent,  # type: ignore[union-attr]
+                               index_prefix=engine_store.names.prefix) as reader:
             while not stop.is_set():
                 try:
                     total = reader.search(SearchQuery(text="karaoke", size=1, facets=())).total
@@ -216,8 +302,8 @@ def test_reindex_changes_mapping_while_searches_keep_answering(
     try:
         while len(answers) < 5:
             time.sleep(0.05)
-        monkeypatch.setenv("LUREWATCH_STORE__KIND", "opensearch")
-        monkeypatch.setenv("LUREWATCH_STORE__URL", opensearch_node.url)
+        monkeypatch.setenv("LUREWATCH_STORE__KIND", live_engine.kind)
+        monkeypatch.setenv("LUREWATCH_STORE__URL", live_engine.url)
         monkeypatch.setenv("LUREWATCH_STORE__INDEX_PREFIX", engine_store.names.prefix)
         monkeypatch.setenv("LUREWATCH_STORE__SPOOL_PATH", str(engine_store.spool.path))  # type: ignore[union-attr]
         result = CliRunner().invoke(app, ["reindex"])
@@ -236,12 +322,12 @@ def test_reindex_changes_mapping_while_searches_keep_answering(
     assert set(answers) == {(karaoke, expected_flagged)}, "a search saw a partial index"
     assert engine_store.current_index() == report["to"]
     assert engine_store.count() == len(ads)
-    by_sector_text = raw_client(opensearch_node.url).count(
-        index=engine_store.names.alias, body={"query": {"match": {"sector.text": "plantation"}}})
+    by_sector_text = engine_store.request(
+        engine_store.client.count, index=engine_store.names.alias,
+        body={"query": {"match": {"sector.text": "plantation"}}})
     assert by_sector_text["count"] == sum(ad.sector == "plantation" for ad in ads) > 0
 
 
-@pytest.mark.opensearch
 def test_hostile_oversized_values_are_stored_not_rejected(engine_store: EngineStore) -> None:
     huge = "9" * 40_000  # past Lucene's 32766-byte term limit
     ad = next(generated_ads(1)).model_copy(update={"post_id": huge, "language": huge})
@@ -337,13 +423,13 @@ def test_saved_objects_are_valid_ndjson_with_resolvable_references() -> None:
     assert saved_objects("custom-ads")[0]["attributes"]["title"] == "custom-ads"
 
 
-@pytest.mark.opensearch
 def test_every_field_the_dashboards_use_is_aggregatable_on_the_live_index(
-        engine_store: EngineStore, opensearch_node: RunnerNode) -> None:
+        engine_store: EngineStore) -> None:
     engine_store.upsert(list(generated_ads(50)))
     used = set().union(*(_fields_used(o) for o in saved_objects(engine_store.names.alias)))
-    caps = raw_client(opensearch_node.url).field_caps(
-        index=engine_store.names.alias, fields=",".join(sorted(used)))["fields"]
+    # A list, not one comma-joined string: the Elasticsearch client sends it in the body.
+    caps = engine_store.request(engine_store.client.field_caps, index=engine_store.names.alias,
+                                fields=sorted(used))["fields"]
     for field in used:
         assert field in caps, f"{field} is not in the index"
         assert all(c["aggregatable"] for c in caps[field].values()), f"{field} not aggregatable"
