@@ -31,6 +31,7 @@ from review_ui.services.facets import FacetCache
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 API_PREFIX = "/api/v1"
+FORBIDDEN_AUDIT_WINDOW_S = 60
 
 
 @dataclass
@@ -133,9 +134,11 @@ class PermissionCheck:
             raise LoginRequired()
         if not allows(user.role, self.permission):
             # Recorded like a CSRF refusal: a run of these is someone probing past
-            # their role, which an admin should be able to see.
-            ctx.db.audit(user.username, "forbidden", f"{request.method} {request.url.path}",
-                         f"role {user.role} lacks {self.permission.value}")
+            # their role, which an admin should be able to see; once a minute per route
+            # is enough to see it, and a loop cannot fill the log.
+            ctx.db.audit_once_per(FORBIDDEN_AUDIT_WINDOW_S, user.username, "forbidden",
+                                  f"{request.method} {request.url.path}",
+                                  f"role {user.role} lacks {self.permission.value}")
             raise Forbidden(user, self.permission)
         return user
 

@@ -40,6 +40,21 @@ class AuditTables:
         with self.db.write() as db:
             append_audit(db, actor, action, target, detail)
 
+    def audit_once_per(self, window_s: float, actor: str, action: str, target: str = "",
+                       detail: str = "") -> bool:
+        """Add an entry unless the same actor, action and target has one from the last
+        ``window_s`` seconds; whether it was added. For events someone can repeat at will
+        (a refused request): one per window still shows the probing, without letting it
+        grow the log without bound."""
+        with self.db.write() as db:
+            seen = db.execute(
+                "SELECT 1 FROM audit WHERE actor = ? AND action = ? AND target = ? AND at > ?"
+                " LIMIT 1", (actor, action, target, time.time() - window_s)).fetchone()
+            if seen:
+                return False
+            append_audit(db, actor, action, target, detail)
+        return True
+
     def audit_entries(self, *, limit: int = 200, before_id: int | None = None,
                       action: str | None = None) -> list[AuditEntry]:
         clauses, params = [], []

@@ -112,7 +112,11 @@ CREATE INDEX api_tokens_user ON api_tokens(username);
 PASSWORD_RESETS = """
 ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 """
-MIGRATIONS = (SCHEMA, LOGIN_ATTEMPT_IDS, API_TOKENS, PASSWORD_RESETS)
+# Repeated refusals are kept once per window (AuditTables.audit_once_per).
+AUDIT_REPEATS = """
+CREATE INDEX audit_repeats ON audit(actor, action, target, at);
+"""
+MIGRATIONS = (SCHEMA, LOGIN_ATTEMPT_IDS, API_TOKENS, PASSWORD_RESETS, AUDIT_REPEATS)
 
 
 def when(epoch: float) -> datetime:
