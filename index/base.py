@@ -7,6 +7,8 @@ classifiers' business, in functions that take a store.
 
 from __future__ import annotations
 
+import abc
+
 from index.alerts import AlertStore
 from index.records import RecordStore
 from index.runs import RunStore
@@ -14,6 +16,10 @@ from index.runs import RunStore
 
 class Store(RecordStore, AlertStore, RunStore):
     """Records, alerts and runs in one backend (one SQLite file, or one engine cluster)."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """What holds the data, for people: engine and version (and where)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; a no-op where there are none."""

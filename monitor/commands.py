@@ -76,7 +76,11 @@ def status(
     settings = load_settings()
     with open_store(settings.store) as store:
         rows = status_rows(settings, store)
+        store_description = store.describe()
     if as_json:
-        typer.echo(json.dumps({"sources": rows}, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps({"store": store_description, "sources": rows}, indent=2,
+                              ensure_ascii=False))
         return
-    Console().print(status_table(rows))  # made here so it sees the terminal's width
+    console = Console()  # made here so it sees the terminal's width
+    console.print(f"store: {store_description}", highlight=False)
+    console.print(status_table(rows))

@@ -14,6 +14,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Info,
     make_asgi_app,
     start_http_server,
 )
@@ -21,6 +22,9 @@ from prometheus_client import (
 from crawlers.stats import SourceStats
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+
+STORE = Info("lurewatch_store", "What holds the records: engine and version",
+             registry=REGISTRY)
 
 CRAWLS = Counter("lurewatch_crawls", "Crawls by source and outcome (ok, failed, interrupted,"
                  " skipped_other_monitor, skipped_no_redis, skipped_no_store)",

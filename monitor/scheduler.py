@@ -203,6 +203,7 @@ class Monitor:
             log.exception("alert check failed")
 
     def _refresh_gauges(self) -> None:
+        metrics.STORE.info({"store": self.store.describe()})
         labels = self.store.search(SearchQuery(size=0, facets=("label",))).facets.get("label", {})
         for label, count in labels.items():
             metrics.RECORDS_BY_LABEL.labels(label=label).set(count)

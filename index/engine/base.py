@@ -163,6 +163,9 @@ class EngineBase(abc.ABC):
             raise wrong_engine(self.engine, str(found))
         return found
 
+    def describe(self) -> str:
+        return str(self.server_info())
+
     def ensure_index(self) -> None:
         """Check the server is this store's engine, then create the template, the first
         versioned index behind the alias, the audit index, the alerts index and the runs

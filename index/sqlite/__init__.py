@@ -9,6 +9,7 @@ which finds substrings in any script. One file per aggregate: records
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from index.base import Store
@@ -27,6 +28,9 @@ class SQLiteStore(SQLiteSearch, SQLiteRecords, SQLiteAlerts, SQLiteRuns, Store):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.db = Database(self.path, "store", MIGRATIONS, error=StoreError)
+
+    def describe(self) -> str:
+        return f"SQLite {sqlite3.sqlite_version} ({self.path})"
 
     def close(self) -> None:
         self.db.close()

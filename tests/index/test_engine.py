@@ -237,6 +237,7 @@ def expected_server(kind: str) -> str:
 def test_the_store_reports_the_engine_and_version_it_talks_to(
         engine_store: EngineStore, live_engine: LiveEngine) -> None:
     assert str(engine_store.server_info()) == expected_server(live_engine.kind)
+    assert engine_store.describe() == expected_server(live_engine.kind)  # lurewatch status
 
 
 def test_a_store_kind_naming_the_other_engine_gets_one_clear_line(

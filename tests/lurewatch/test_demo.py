@@ -44,7 +44,9 @@ def test_demo_crawls_scores_and_stores_once(tmp_path: Path) -> None:
     status = subprocess.run([sys.executable, "-m", "lurewatch", "status", "--json"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120,
                             check=True)
-    rows = json.loads(status.stdout)["sources"]
+    shown = json.loads(status.stdout)
+    assert shown["store"].startswith("SQLite ")
+    rows = shown["sources"]
     assert {row["source"] for row in rows} >= first["per_source"].keys()
     assert all(row["last_run"]["outcome"] == "ok" and row["health"] in ("healthy", "degraded")
                for row in rows), rows

@@ -198,6 +198,7 @@ def test_sigterm_mid_crawl_then_restart_loses_nothing_and_stores_nothing_twice(
                                   exposition, re.MULTILINE)
     assert float(scored_batches) > 0
     assert "lurewatch_records{" in exposition
+    assert 'lurewatch_store_info{store="SQLite ' in exposition
     resumed = store.recent_runs("kerjahub", 1)[0]
     assert resumed.counts["stored"] + stored_before_restart >= store.count()
 
