@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.support.opensearch.fixtures"]
+pytest_plugins = ["tests.support.opensearch.fixtures", "tests.support.elasticsearch.fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"

@@ -15,13 +15,6 @@ import pytest
 from index.base import Store
 from index.sqlite import SQLiteStore
 
-# Imported rather than listed in the root conftest's plugins: only the store tests need
-# the Elasticsearch node.
-from tests.support.elasticsearch.fixtures import (  # noqa: F401 - fixtures
-    elasticsearch_node,
-    elasticsearch_store_factory,
-)
-
 STORE_BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("opensearch", id="opensearch", marks=pytest.mark.opensearch),

@@ -102,19 +102,21 @@ def env(tmp_path: Path) -> Iterator[Env]:
     environment.store.close()
 
 
-STORE_KINDS = ["sqlite", pytest.param("opensearch", marks=pytest.mark.opensearch)]
+STORE_KINDS = ["sqlite", pytest.param("opensearch", marks=pytest.mark.opensearch),
+               pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)]
 
 
 def open_store(kind: str, request: pytest.FixtureRequest, path: Path) -> Store:
     """An empty store: SQLite in ``path``, or uniquely prefixed indices on the session's
-    OpenSearch test node."""
+    OpenSearch or Elasticsearch test node."""
     if kind == "sqlite":
         return SQLiteStore(path / "records.db")
-    from index.engine.clients import OpenSearchStore
+    from index.engine.clients import ElasticsearchStore, OpenSearchStore
     from tests.support.opensearch.fixtures import engine_settings
 
-    node = request.getfixturevalue("opensearch_node")
-    return OpenSearchStore.from_settings(engine_settings(node.url, path))
+    node = request.getfixturevalue(f"{kind}_node")
+    store_class = OpenSearchStore if kind == "opensearch" else ElasticsearchStore
+    return store_class.from_settings(engine_settings(node.url, path, kind=kind))
 
 
 def close_store(store: Store) -> None:

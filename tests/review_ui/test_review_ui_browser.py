@@ -140,9 +140,9 @@ def session(live: tuple[Env, str], browser: object):  # type: ignore[no-untyped-
 
 
 def shot(page: object, name: str, env: Env | None = None) -> None:
-    """Save a screenshot; pages of the core flow on OpenSearch (``env``) get their own."""
+    """Save a screenshot; pages of the core flow on a search engine (``env``) get their own."""
     if env is not None and not isinstance(env.store, SQLiteStore):
-        name = f"{name}-opensearch"
+        name = f"{name}-{env.store.engine.lower()}"  # type: ignore[attr-defined]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     ignore = SCREENSHOTS.parent / ".gitignore"
     if not ignore.exists():
