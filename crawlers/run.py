@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -93,6 +94,8 @@ class _Receiver:
         source = str(message.get("source"))
         if message.get("type") == "records":
             self.store_batch(source, [Ad.model_validate(r) for r in message["records"]])
+        elif message.get("type") == "taken_down":
+            self.mark_taken_down(source, [str(rid) for rid in message["ids"]])
         elif message.get("type") == "stats":
             stored = self.stats.source(source)
             fresh = SourceStats.from_scrapy(source, message["stats"])
@@ -115,9 +118,26 @@ class _Receiver:
             logger.error("store failed %d of %d records of %s: %s", result.failed,
                          len(records), source, "; ".join(result.errors[:3]))
             return
-        self.state.mark_seen(source, [(ad.id, ad.content_hash) for ad in records])
+        self.state.mark_seen(source, [(ad.id, ad.content_hash, ad.url) for ad in records])
         if self.progress is not None:
             self.progress(source, stats.stored)
+
+    def mark_taken_down(self, source: str, record_ids: list[str]) -> None:
+        """Mark stored records taken down, keeping everything else they hold (the store's
+        merge keeps review work that changed since they were read)."""
+        now = datetime.now(UTC)
+        try:
+            stored = [self.store.get(rid) for rid in record_ids]
+        except StoreError as exc:
+            # Left unmarked in the crawl state too: the next run re-checks and retries.
+            logger.error("store could not read %d taken-down records of %s: %s",
+                         len(record_ids), source, exc)
+            return
+        marked = [ad.model_copy(update={"taken_down_at": now}) for ad in stored
+                  if ad is not None and ad.taken_down_at is None]
+        if marked:
+            self.store_batch(source, marked)
+        self.state.mark_taken_down(source, record_ids)
 
 
 def crawl(sources: list[Source], settings: Settings, *, store: Store,

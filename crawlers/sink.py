@@ -1,8 +1,9 @@
 """The channel from the crawl child process to the parent that owns the store.
 
 The child writes one JSON object per line to an inherited pipe: ``records`` batches
-(scored records on their way to ``Store.upsert``) and, when a source's spider closes,
-its ``stats``. The parent (:mod:`crawlers.run`) reads them in order."""
+(scored records on their way to ``Store.upsert``), ``taken_down`` ids (stored records
+whose page is gone) and, when a source's spider closes, its ``stats``.
+The parent (:mod:`crawlers.run`) reads them in order."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ class RecordSink:
     def records(self, source: str, records: list[Ad]) -> None:
         self._send({"type": "records", "source": source,
                     "records": [json.loads(ad.to_json()) for ad in records]})
+
+    def taken_down(self, source: str, record_ids: list[str]) -> None:
+        self._send({"type": "taken_down", "source": source, "ids": record_ids})
 
     def stats(self, source: str, stats: dict[str, Any]) -> None:
         self._send({"type": "stats", "source": source, "stats": stats})

@@ -27,7 +27,13 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT,
     complete INTEGER NOT NULL DEFAULT 0
 );
-""",)
+""", """
+ALTER TABLE seen ADD COLUMN url TEXT;
+ALTER TABLE seen ADD COLUMN checked_at TEXT;
+""")
+# The content hash of a record found taken down: no crawled record has it, so the ad
+# is stored again (and the mark cleared) when it comes back, even unchanged.
+TAKEN_DOWN_HASH = ""
 
 
 def _now() -> str:
@@ -48,14 +54,37 @@ class CrawlState:
                                (source, record_id)).fetchone()
         return row[0] if row else None
 
-    def mark_seen(self, source: str, records: Iterable[tuple[str, str]]) -> None:
-        """Remember ``(record_id, content_hash)`` pairs as stored."""
+    def mark_seen(self, source: str, records: Iterable[tuple[str, str, str]]) -> None:
+        """Remember ``(record_id, content_hash, url)`` triples as stored."""
         now = _now()
         with self.db.write() as db:
             db.executemany(
-                "INSERT INTO seen VALUES (?, ?, ?, ?, ?) ON CONFLICT(source, record_id) "
-                "DO UPDATE SET content_hash=excluded.content_hash, last_seen=excluded.last_seen",
-                [(source, rid, digest, now, now) for rid, digest in records])
+                "INSERT INTO seen (source, record_id, content_hash, first_seen, last_seen, url,"
+                " checked_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(source, record_id) "
+                "DO UPDATE SET content_hash=excluded.content_hash, last_seen=excluded.last_seen,"
+                " url=excluded.url, checked_at=excluded.checked_at",
+                [(source, rid, digest, now, now, url, now) for rid, digest, url in records])
+
+    def mark_taken_down(self, source: str, record_ids: Iterable[str]) -> None:
+        with self.db.write() as db:
+            db.executemany("UPDATE seen SET content_hash=? WHERE source=? AND record_id=?",
+                           [(TAKEN_DOWN_HASH, source, rid) for rid in record_ids])
+
+    def mark_checked(self, source: str, record_ids: Iterable[str]) -> None:
+        now = _now()
+        with self.db.write() as db:
+            db.executemany("UPDATE seen SET checked_at=? WHERE source=? AND record_id=?",
+                           [(now, source, rid) for rid in record_ids])
+
+    def to_recheck(self, source: str, limit: int) -> list[tuple[str, list[str]]]:
+        """Up to ``limit`` URLs of stored records, least recently checked first, each with
+        the ids of the records found there (a page may hold several postings). Records
+        stored before URLs were kept have none and wait until they are stored again."""
+        rows = self.db.execute(
+            "SELECT url, group_concat(record_id, ' ') FROM seen"
+            " WHERE source=? AND url IS NOT NULL GROUP BY url"
+            " ORDER BY min(checked_at), url LIMIT ?", (source, limit)).fetchall()
+        return [(row[0], row[1].split()) for row in rows]
 
     def seen_count(self, source: str) -> int:
         return int(self.db.execute("SELECT count(*) FROM seen WHERE source=?",

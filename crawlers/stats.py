@@ -29,6 +29,7 @@ class SourceStats:
     new: int = 0
     changed: int = 0
     already_seen: int = 0
+    taken_down: int = 0  # stored ads whose page answered 404 or 410 when fetched again
     stored: int = 0
     store_failed: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
@@ -58,6 +59,7 @@ class SourceStats:
             new=count("new"),
             changed=count("changed"),
             already_seen=count("already_seen"),
+            taken_down=count("taken_down"),
             rejected={k.removeprefix(REJECTED_PREFIX): int(v) for k, v in sorted(stats.items())
                       if k.startswith(REJECTED_PREFIX)},
             http_status=dict(sorted(statuses.items())),
@@ -139,7 +141,8 @@ class CrawlStats:
         total = SourceStats(source="total", duration=self.duration)
         for stats in self.sources.values():
             for name in ("pages_fetched", "records_extracted", "new", "changed",
-                         "already_seen", "stored", "store_failed", "empty_text", "no_date"):
+                         "already_seen", "taken_down", "stored", "store_failed",
+                         "empty_text", "no_date"):
                 setattr(total, name, getattr(total, name) + getattr(stats, name))
             for key, value in stats.rejected.items():
                 total.rejected[key] = total.rejected.get(key, 0) + value

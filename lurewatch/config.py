@@ -148,9 +148,10 @@ class AlertRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    kind: Literal["high_score", "campaign_growth", "source_unhealthy"]
+    kind: Literal["high_score", "campaign_growth", "source_unhealthy", "taken_down"]
     score_min: float = Field(default=0.9, ge=0, le=1)  # high_score
-    labels: list[str] = Field(default_factory=list)  # high_score, campaign_growth
+    # high_score, campaign_growth, taken_down (where empty means the flagged labels)
+    labels: list[str] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list)
     indicators: list[str] = Field(default_factory=list)
     growth_per_day: int = Field(default=10, ge=1)  # campaign_growth: more than this in 24 h
@@ -313,6 +314,10 @@ class Source(BaseModel):
     max_age_days: int | None = Field(default=None, ge=1)
     # Days to keep this source's snapshots (WARC files); None: forever (`archive prune`).
     snapshot_retention_days: int | None = Field(default=None, ge=1)
+    # Board sources: how many detail pages of ads already stored to fetch again each run,
+    # least recently checked first, to find ads edited or taken down (404/410). 0: none,
+    # so a re-crawl fetches only what is new.
+    recheck_per_run: int = Field(default=0, ge=0)
     selectors: Selectors | None = None
     hashtags: list[str] = Field(default_factory=list)
 

@@ -11,10 +11,17 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from w3lib.url import canonicalize_url
 
 # A field added with a default keeps the version (records written before it still read,
@@ -27,6 +34,8 @@ SCHEMA_VERSION = 1
 HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_END = "\ue001"
 _HIGHLIGHT_MARKERS = str.maketrans({HIGHLIGHT_START: "\ufffd", HIGHLIGHT_END: "\ufffd"})
+# A record's (or an earlier version's) title or text.
+AdText = Annotated[str, AfterValidator(lambda value: value.translate(_HIGHLIGHT_MARKERS))]
 
 
 class Label(StrEnum):
@@ -162,6 +171,27 @@ class ScoreChange(BaseModel):
     replaced_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
+# Earlier versions kept per record, oldest dropped first: an ad edited every day would
+# otherwise grow its document without bound.
+MAX_VERSIONS = 20
+
+
+class AdVersion(BaseModel):
+    """What a record said before a re-crawl found it changed, and when that was fetched."""
+
+    title: AdText = ""
+    text: AdText = ""
+    employer: str | None = None
+    salary: Salary | None = None
+    risk_label: Label | None = None
+    risk_score: float | None = None
+    model_version: str | None = None
+    content_hash: str = ""
+    raw_ref: str | None = None
+    snapshot_sha256: str | None = None
+    seen_at: datetime
+
+
 def canonical_url(url: str) -> str:
     """The URL as Lurewatch identifies it: canonical query order, no fragment."""
     return canonicalize_url(url.strip())
@@ -211,8 +241,8 @@ class Ad(BaseModel):
     post_id: str | None = None
     fetched_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     posted_at: datetime | None = None
-    title: str = ""
-    text: str = ""
+    title: AdText = ""
+    text: AdText = ""
     language: str | None = None
     languages_present: list[str] = Field(default_factory=list)
     country: str | None = None
@@ -241,14 +271,15 @@ class Ad(BaseModel):
     model_version: str | None = None
     # Earlier model verdicts, oldest first (a re-crawl that changes the ad starts afresh).
     score_history: list[ScoreChange] = Field(default_factory=list)
+    # Earlier versions of a changed ad, oldest first, at most MAX_VERSIONS
+    # (``index.documents.merge_crawled`` keeps them).
+    versions: list[AdVersion] = Field(default_factory=list)
+    # When a re-crawl found the ad gone (its page answered 404 or 410); cleared when the
+    # ad is crawled again.
+    taken_down_at: datetime | None = None
     review_state: ReviewState = ReviewState.unreviewed
     review_version: int = 0
     decisions: list[Decision] = Field(default_factory=list)
-
-    @field_validator("title", "text")
-    @classmethod
-    def _no_highlight_markers(cls, value: str) -> str:
-        return value.translate(_HIGHLIGHT_MARKERS)
 
     @field_validator("images")
     @classmethod

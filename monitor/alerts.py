@@ -11,7 +11,8 @@ application; it never carries the ad's text, title or contacts, which may hold p
 data.
 
 De-duplication is by a key per condition: a record alerts once per rule, a campaign once
-per rule and UTC day, a source once per rule and unhealthy streak.
+per rule and UTC day, a source once per rule and unhealthy streak, a record once per
+watchlist entry it matches (:mod:`monitor.watchlists`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import logging
 import smtplib
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -31,7 +33,7 @@ import httpx
 
 from index.alerts import Alert, NewAlert
 from index.base import Store
-from index.query import SearchFilters
+from index.query import SearchFilters, SearchQuery
 from index.runs import Run
 from lurewatch.config import (
     AlertRule,
@@ -42,9 +44,10 @@ from lurewatch.config import (
     TelegramChannel,
     WebhookChannel,
 )
-from lurewatch.record import Ad
+from lurewatch.record import FLAGGED_LABELS, Ad
 from monitor import metrics
 from monitor.state import utcnow
+from monitor.watchlists import ReviewDbWatchlists, Watch, WatchlistSource, review_db_path
 
 log = logging.getLogger(__name__)
 # How long a monitor holds a delivery it is sending; a monitor that dies mid-send leaves
@@ -93,6 +96,29 @@ def _record_details(ad: Ad) -> dict[str, Any]:
             "indicators": ad.indicator_ids(), "campaign_id": ad.campaign_id}
 
 
+def taken_down_alerts(rule: AlertRule, store: Store,
+                      settings: Settings) -> Iterable[NewAlert]:
+    """One alert per takedown of a flagged record (the rule's labels, by default the
+    flagged ones): an ad that comes back and is taken down again alerts again."""
+    prefix = f"{rule.name}:record:"
+    alerted = store.alert_keys(prefix)
+    labels = tuple(rule.labels) or tuple(sorted(FLAGGED_LABELS))
+    # The store has no takedown filter, so this walks the records the rule's filters keep.
+    filters = replace(_record_filters(rule, None), labels=labels)
+    for ad in store.scan(filters):
+        if ad.taken_down_at is None:
+            continue
+        key = f"{prefix}{ad.id}:taken_down:{ad.taken_down_at.isoformat()}"
+        if key in alerted:
+            continue
+        label = ad.risk_label.value if ad.risk_label else "unlabelled"
+        summary = (f"Flagged record ({label}) from {ad.source} taken down on "
+                   f"{ad.taken_down_at:%Y-%m-%d %H:%M} UTC")
+        yield NewAlert(key, rule.name, rule.kind, "record", ad.id, summary,
+                       review_link(settings, "record", ad.id),
+                       {**_record_details(ad), "taken_down_at": ad.taken_down_at.isoformat()})
+
+
 def campaign_growth_alerts(rule: AlertRule, store: Store,
                            settings: Settings) -> Iterable[NewAlert]:
     """One alert per campaign and UTC day when more than ``growth_per_day`` of its records
@@ -117,6 +143,34 @@ def campaign_growth_alerts(rule: AlertRule, store: Store,
         yield NewAlert(key, rule.name, rule.kind, "campaign", campaign_id, summary,
                        review_link(settings, "campaign", campaign_id),
                        {"added_last_24h": added, "threshold": rule.growth_per_day})
+
+
+WATCH_RULE = "watchlist"
+# Newest hits looked at per entry and check: checks run minutes apart, so more new
+# matches than this between two of them means a search too broad to watch.
+MAX_MATCHES_PER_CHECK = 500
+
+
+def watchlist_alerts(watches: Iterable[Watch], store: Store,
+                     settings: Settings) -> Iterable[NewAlert]:
+    """One alert per watchlist entry and record stored (new or changed: re-storing an
+    unchanged record keeps its ``fetched_at``) since the entry was made, once each."""
+    alerted = store.alert_keys(f"{WATCH_RULE}:")
+    for watch in watches:
+        found = store.search(SearchQuery(
+            text=watch.query.text, filters=watch.query.filters, sort="newest",
+            size=MAX_MATCHES_PER_CHECK, facets=(), highlight=False))
+        what = "saved search" if watch.kind == "search" else watch.kind
+        for ad in (hit.record for hit in found.hits):
+            key = f"{WATCH_RULE}:{watch.id}:record:{ad.id}"
+            if ad.fetched_at < watch.created_at or key in alerted:
+                continue
+            # The entry goes by number, not value: a pinned phone or name is personal data.
+            summary = f"Watchlist entry {watch.id} ({what}, of {watch.owner}) matched a record"
+            yield NewAlert(key, WATCH_RULE, WATCH_RULE, "record", ad.id, summary,
+                           review_link(settings, "record", ad.id),
+                           _record_details(ad) | {"watchlist_id": watch.id,
+                                                  "watchlist_owner": watch.owner})
 
 
 def unhealthy_source_alert(rule: AlertRule, source: str, runs: list[Run],
@@ -251,19 +305,24 @@ class Alerter:
     source rules judge the run history in the store, every monitor's crawls together."""
 
     def __init__(self, settings: Settings, store: Store,
-                 channels: dict[str, AlertChannel] | None = None) -> None:
+                 channels: dict[str, AlertChannel] | None = None,
+                 watchlists: WatchlistSource | None = None) -> None:
         self.settings = settings
         self.store = store
         self.channels = (configured_channels(settings.alerts)
                          if channels is None else channels)
+        self.watchlists = watchlists or ReviewDbWatchlists(review_db_path(settings))
 
     def _raise(self, rule: AlertRule, alerts: Iterable[NewAlert]) -> list[Alert]:
-        targets = rule.channels or list(self.channels)
+        return self._keep(rule.name, rule.channels or list(self.channels), alerts)
+
+    def _keep(self, rule_name: str, targets: list[str],
+              alerts: Iterable[NewAlert]) -> list[Alert]:
         kept = []
         for new in alerts:
             alert = self.store.add_alert(new, targets)
             if alert is not None:
-                metrics.ALERTS.labels(rule=rule.name).inc()
+                metrics.ALERTS.labels(rule=rule_name).inc()
                 log.info("alert %s: %s", alert.id, alert.summary)
                 kept.append(alert)
         return kept
@@ -274,10 +333,18 @@ class Alerter:
         for rule in self.settings.alerts.rules:
             if rule.kind == "high_score":
                 raised += self._raise(rule, high_score_alerts(rule, self.store, self.settings))
+            elif rule.kind == "taken_down":
+                raised += self._raise(rule, taken_down_alerts(rule, self.store, self.settings))
             elif rule.kind == "campaign_growth":
                 raised += self._raise(rule, campaign_growth_alerts(
                     rule, self.store, self.settings))
         return raised
+
+    def check_watchlists(self) -> list[Alert]:
+        """Alert on the records new or changed since each active watchlist entry was
+        made, through every configured channel."""
+        return self._keep(WATCH_RULE, list(self.channels), watchlist_alerts(
+            self.watchlists.active_watches(), self.store, self.settings))
 
     def check_source(self, source: str) -> list[Alert]:
         """Run the source rules after a crawl of ``source``."""

@@ -189,14 +189,15 @@ class Monitor:
         self.check_alerts()
 
     def check_alerts(self) -> None:
-        """Record finished runs and run the source rules on them, run the record rules,
-        deliver what is pending, refresh the store gauges."""
+        """Record finished runs and run the source rules on them, run the record rules
+        and the watchlists, deliver what is pending, refresh the store gauges."""
         try:
             recorded = self.runs.record_finished()
             with self._alert_lock:
                 for source in dict.fromkeys(recorded):
                     self.alerter.check_source(source)
                 self.alerter.check_records()
+                self.alerter.check_watchlists()
                 self.alerter.deliver()
             self._refresh_gauges()
         except Exception:  # the next round retries; the monitor must keep running

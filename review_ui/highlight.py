@@ -6,10 +6,12 @@ become HTML. Offsets that a buggy or hostile scorer puts outside the text are ig
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
-from lurewatch.record import HIGHLIGHT_END, HIGHLIGHT_START, Ad
+from lurewatch.record import HIGHLIGHT_END, HIGHLIGHT_START, Ad, AdVersion
 
 # Markers the stores put around matched words in highlight fragments (never HTML).
 MARK_OPEN = HIGHLIGHT_START
@@ -61,3 +63,47 @@ def fragment_segments(fragment: str) -> list[Segment]:
         if piece:
             segments.append(Segment(piece, [1] if i % 2 else []))
     return segments
+
+
+# Words and the whitespace between them: a diff by word reads better than one by character
+# and stays far cheaper on long ads.
+_DIFF_TOKENS = re.compile(r"\s+|[^\s]+")
+
+
+@dataclass(frozen=True)
+class DiffSegment:
+    text: str
+    change: Literal["same", "removed", "added"]
+
+
+def diff_segments(before: str, after: str) -> list[DiffSegment]:
+    """``before`` turned into ``after``, word by word, as plain-text segments (the template
+    escapes each and wraps removed and added ones in ``<del>`` and ``<ins>``)."""
+    old, new = _DIFF_TOKENS.findall(before), _DIFF_TOKENS.findall(after)
+    segments: list[DiffSegment] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            segments.append(DiffSegment("".join(old[i1:i2]), "same"))
+            continue
+        if i2 > i1:
+            segments.append(DiffSegment("".join(old[i1:i2]), "removed"))
+        if j2 > j1:
+            segments.append(DiffSegment("".join(new[j1:j2]), "added"))
+    return segments
+
+
+@dataclass(frozen=True)
+class VersionView:
+    version: AdVersion
+    title_diff: list[DiffSegment]
+    text_diff: list[DiffSegment]
+
+
+def version_views(ad: Ad) -> list[VersionView]:
+    """Each earlier version, newest first, diffed against the one that replaced it."""
+    newer: list[AdVersion | Ad] = [*ad.versions, ad][1:]
+    views = [VersionView(version, diff_segments(version.title, after.title),
+                         diff_segments(version.text, after.text))
+             for version, after in zip(ad.versions, newer, strict=True)]
+    return views[::-1]

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from index.base import Store
 from lurewatch.config import Settings
+from monitor.watchlists import review_db_path  # the monitor reads watchlists there
 from review_ui.api import token_admin
 from review_ui.api.routes import router as api_router
 from review_ui.appdb import ReviewDB
@@ -19,9 +20,6 @@ from review_ui.routes import ROUTERS
 from review_ui.security import CookieNames, add_security_headers, new_token
 
 STATIC_DIR = Path(__file__).parent / "static"
-
-def review_db_path(settings: Settings) -> Path:
-    return settings.data_dir / "review.db"
 
 
 def create_app(settings: Settings, store: Store, db: ReviewDB | None = None) -> FastAPI:

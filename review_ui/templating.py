@@ -30,6 +30,7 @@ NAV = (
     ("Search", "/search", Permission.read),
     ("Trends", "/trends", Permission.read),
     ("Alerts", "/alerts", Permission.read),
+    ("Watchlists", "/watchlists", Permission.read),
     ("Sources", "/sources", Permission.read),
     ("Cases", "/cases", Permission.investigate),
     ("Quality", "/maintain/agreement", Permission.maintain),

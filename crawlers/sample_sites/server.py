@@ -163,6 +163,9 @@ class SampleSites(str):
 
     layout: Layout
     hits: Counter[str]
+    # Postings answered 410 Gone, and descriptions edited: what a re-crawl should notice.
+    taken_down: set[str]
+    edited: dict[str, str]
     _throttled: set[str]
     _lock: threading.Lock
     _pages_open: threading.Event
@@ -171,6 +174,8 @@ class SampleSites(str):
         site = super().__new__(cls, base_url)
         site.layout = "normal"
         site.hits = Counter()
+        site.taken_down = set()
+        site.edited = {}
         site._throttled = set()
         site._lock = threading.Lock()
         site._pages_open = threading.Event()
@@ -305,6 +310,10 @@ class _Routes:
         posting = next((p for p in board_content()["postings"] if p["slug"] == slug), None)
         if posting is None:
             return _not_found()
+        if slug in self.site.taken_down:
+            return Reply(410, b"<html><body><h1>410 Gone</h1></body></html>")
+        if slug in self.site.edited:
+            posting = {**posting, "description": self.site.edited[slug]}
         url = self.job_url(slug)
         changed = self.site.layout == "changed"
         scripts = [] if changed else jsonld_scripts(posting, url)

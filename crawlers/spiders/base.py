@@ -20,12 +20,15 @@ from crawlers.extract.common import PageRejected, decode_html
 from crawlers.extract.jsonld import PageContext
 from crawlers.middlewares.url_safety import UnsafeURL
 from crawlers.settings import crawl_config
+from crawlers.sink import SINK_FD_SETTING, RecordSink, sink_for_fd
 from crawlers.state import CrawlState
 from lurewatch.config import Source
 from lurewatch.record import Ad, record_id
 from lurewatch.urls import UnsafeURLError, check_fetchable
 
 logger = logging.getLogger(__name__)
+# What a site answers for an ad it removed.
+GONE_STATUSES = (404, 410)
 
 
 class LurewatchSpider(scrapy.Spider):
@@ -33,6 +36,7 @@ class LurewatchSpider(scrapy.Spider):
 
     source: Source
     crawl_state: CrawlState
+    sink: RecordSink | None = None
     distributed: bool = False
     _idle_since: float | None = None
 
@@ -55,6 +59,8 @@ class LurewatchSpider(scrapy.Spider):
         spider = cls(config.source, CrawlState(config.state_path), *args, **kwargs)
         spider._set_crawler(crawler)
         spider.distributed = bool(crawler.settings.get("REDIS_URL"))
+        fd = crawler.settings.getint(SINK_FD_SETTING, -1)
+        spider.sink = sink_for_fd(fd) if fd >= 0 else None
         if spider.distributed:
             crawler.signals.connect(spider.keep_alive_while_peers_work,
                                     signal=signals.spider_idle)
@@ -72,6 +78,39 @@ class LurewatchSpider(scrapy.Spider):
         for url in self.start_urls_checked():
             for request in self.start_requests_for(url):
                 yield request
+        for request in self.recheck_requests():
+            yield request
+
+    # -- re-checking stored ads --------------------------------------------------------
+
+    def detail_callback(self) -> Callable[[Response], Iterator[Any]] | None:
+        """How this spider reads the detail page of one ad; None where its sources have
+        none (feeds, channels), so their ads are never re-checked."""
+        return None
+
+    def recheck_requests(self) -> Iterator[Request]:
+        """Requests for ``recheck_per_run`` detail pages of ads stored earlier."""
+        if self.sink is None or self.detail_callback() is None:
+            return  # no parent process to tell, or no page to fetch
+        for url, record_ids in self.crawl_state.to_recheck(self.source.name,
+                                                           self.source.recheck_per_run):
+            if not self.page_budget_left():
+                return
+            yield self.request(url, self.recheck, meta={
+                "record_ids": record_ids, "handle_httpstatus_list": list(GONE_STATUSES)})
+
+    def recheck(self, response: Response) -> Iterator[Any]:
+        """A stored ad's page again: gone (404/410) is a takedown, anything else is read
+        as a detail page, so an edited ad is stored with its earlier version kept."""
+        record_ids: list[str] = response.meta["record_ids"]
+        parse = self.detail_callback()
+        assert parse is not None and self.sink is not None  # recheck_requests checked both
+        self.crawl_state.mark_checked(self.source.name, record_ids)
+        if response.status in GONE_STATUSES:
+            self.inc("taken_down", len(record_ids))
+            self.sink.taken_down(self.source.name, record_ids)
+            return
+        yield from parse(response)
 
     def start_urls_checked(self) -> list[str]:
         urls = []

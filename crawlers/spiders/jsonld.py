@@ -6,7 +6,7 @@ whole listing page is already known and the last run finished, pagination stops.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from scrapy.http import Request, Response
@@ -25,6 +25,9 @@ def is_sitemap(response: Response) -> bool:
 
 
 class JsonLdSpider(LurewatchSpider):
+    def detail_callback(self) -> Callable[[Response], Iterator[Any]]:
+        return self.parse
+
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         self.fetched(response)
         if is_sitemap(response):

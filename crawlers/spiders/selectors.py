@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from parsel import Selector
@@ -34,6 +34,9 @@ class SelectorsSpider(LurewatchSpider):
         except PageRejected as rejected:
             self.reject(rejected.reason, f"{response.url}: {rejected.detail}")
             return None
+
+    def detail_callback(self) -> Callable[[Response], Iterator[Any]]:
+        return self.parse_item
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """A list page: follow item links not yet stored, then the next page."""

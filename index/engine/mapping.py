@@ -149,6 +149,8 @@ def mappings() -> dict[str, Any]:
             "review_state": _KEYWORD,
             "review_version": {"type": "integer"},
             "decisions": {"type": "object", "enabled": False},
+            "versions": {"type": "object", "enabled": False},
+            "taken_down_at": _DATE,
             KEYS_FIELD: {"properties": {
                 # One value per record for each facet/pivot, normalised as pivots compare.
                 "indicator": _KEYWORD,

@@ -116,7 +116,21 @@ ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 AUDIT_REPEATS = """
 CREATE INDEX audit_repeats ON audit(actor, action, target, at);
 """
-MIGRATIONS = (SCHEMA, LOGIN_ATTEMPT_IDS, API_TOKENS, PASSWORD_RESETS, AUDIT_REPEATS)
+# Watchlist entries (appdb/watchlists.py); the monitor reads them (monitor/watchlists.py).
+WATCHLISTS = """
+CREATE TABLE watchlists (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    owner TEXT NOT NULL REFERENCES users(username),
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    query_json TEXT,
+    created_at REAL NOT NULL,
+    paused INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX watchlists_owner ON watchlists(owner);
+"""
+MIGRATIONS = (SCHEMA, LOGIN_ATTEMPT_IDS, API_TOKENS, PASSWORD_RESETS, AUDIT_REPEATS,
+              WATCHLISTS)
 
 
 def when(epoch: float) -> datetime:

@@ -15,6 +15,7 @@ from review_ui.routes import (
     search,
     sources,
     trends,
+    watchlists,
 )
 
 ROUTERS = (
@@ -26,6 +27,7 @@ ROUTERS = (
     pivots.router,
     trends.router,
     alerts.router,
+    watchlists.router,
     campaigns.router,
     sources.router,
     cases.router,

@@ -10,12 +10,12 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
 from index.errors import NotFoundError
-from lurewatch.record import INDICATOR_GROUPS
+from lurewatch.record import INDICATOR_GROUPS, MAX_VERSIONS
 from review_ui.access import Permission, allows
 from review_ui.deps import AppDB, Reader, RecordDep, SettingsDep, StoreDep, Triager
 from review_ui.errors import Refused
 from review_ui.forms import Parsed, RowId, queue_filters
-from review_ui.highlight import evidence_segments
+from review_ui.highlight import evidence_segments, version_views
 from review_ui.services import images, records, triage
 from review_ui.templating import render
 
@@ -30,7 +30,8 @@ def focus(request: Request, user: Reader, ad: RecordDep, store: StoreDep,
     claims = db.live_claims()
     return render(
         request, "record.html", page_title=ad.title or ad.id, ad=ad, segments=segments,
-        legend=legend, links=records.links(store, ad), history=store.history(ad.id),
+        legend=legend, versions=version_views(ad), max_versions=MAX_VERSIONS,
+        links=records.links(store, ad), history=store.history(ad.id),
         notes=db.notes([ad.id])[ad.id], claimed_by=claims.get(ad.id),
         can_triage=allows(user.role, Permission.triage),
         can_investigate=allows(user.role, Permission.investigate),

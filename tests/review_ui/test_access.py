@@ -93,12 +93,26 @@ ROLE_MATRIX: dict[tuple[str, str], Permission] = {
     ("GET", "/api/v1/models"): Permission.maintain,
     ("GET", "/api/v1/openapi.json"): Permission.read,
     ("GET", "/api/v1/docs"): Permission.read,
+    ("GET", "/watchlists"): Permission.read,
+    ("POST", "/watchlists"): Permission.read,
+    ("POST", "/watchlists/{watchlist_id}/pause"): Permission.read,
+    ("POST", "/watchlists/{watchlist_id}/resume"): Permission.read,
+    ("POST", "/watchlists/{watchlist_id}/delete"): Permission.read,
+    ("GET", "/api/v1/watchlists"): Permission.read,
+    ("POST", "/api/v1/watchlists"): Permission.read,
+    ("POST", "/api/v1/watchlists/{watchlist_id}/pause"): Permission.read,
+    ("POST", "/api/v1/watchlists/{watchlist_id}/resume"): Permission.read,
+    ("DELETE", "/api/v1/watchlists/{watchlist_id}"): Permission.read,
     ("GET", "/admin/tokens"): Permission.administer,
     ("POST", "/admin/tokens/{token_id}/revoke"): Permission.administer,
 }
 # API routes a browser session may not use (they take a personal token only), and the
 # API's one page (signed-in users only, like every page).
-TOKEN_ONLY = {("POST", "/api/v1/records/{record_id}/decisions")}
+TOKEN_ONLY = {("POST", "/api/v1/records/{record_id}/decisions"),
+              ("POST", "/api/v1/watchlists"),
+              ("POST", "/api/v1/watchlists/{watchlist_id}/pause"),
+              ("POST", "/api/v1/watchlists/{watchlist_id}/resume"),
+              ("DELETE", "/api/v1/watchlists/{watchlist_id}")}
 API_PAGES = {("GET", "/api/v1/docs")}
 PUBLIC_MOUNTS = {"/static"}
 USER_OF_ROLE = {role: name for name, role in ACCOUNTS.items() if name != "bea"}
@@ -151,7 +165,7 @@ def test_every_route_has_a_rule(env: Env) -> None:
 def concrete(path: str, case_id: int) -> str:
     return (path.replace("{record_id}", MALAY.id).replace("{case_id}", str(case_id))
             .replace("{run_id}", "1").replace("{number}", "0").replace("{kind}", "phone")
-            .replace("{token_id}", "1"))
+            .replace("{token_id}", "1").replace("{watchlist_id}", "1"))
 
 
 def is_api(path: str) -> bool:
@@ -173,7 +187,7 @@ def test_role_matrix_enforced(env: Env, role: Role | None) -> None:
             continue  # these change the session the loop relies on; tested on their own
         url = concrete(path, case_id)
         response = client.request(method, url, data={"csrf_token": token}
-                                  if method == "POST" else None)
+                                  if method in ("POST", "DELETE") else None)
         if (method, path) in TOKEN_ONLY:
             assert response.status_code == 401, f"{role} {method} {url} with a session"
         elif role is None and permission is not Permission.public:

@@ -397,3 +397,24 @@ def test_admin_resets_and_disables_an_account(live: tuple[Env, str], browser: ob
     assert "/login" in user.url  # the session ended with the account
     assert watch.problems == [] and user_watch.problems == []
     context.close()
+
+
+def test_watch_a_phone_from_its_pivot_and_manage_it(live: tuple[Env, str], session) -> None:  # type: ignore[no-untyped-def]
+    env, _ = live
+    page, watch = session("ivan")
+    page.goto(f"/pivot?kind=phone&value={SHARED_PHONE.replace('+', '%2B')}")
+    page.click("#watch-pivot button")
+    page.wait_for_url("**/watchlists")
+    [entry] = env.db.watches("ivan")
+    assert (entry.kind, entry.value, entry.paused) == ("phone", SHARED_PHONE, False)
+    row = page.locator(f"tr[data-watch='{entry.id}']")
+    assert SHARED_PHONE in row.inner_text() and "active" in row.inner_text()
+    row.locator("button", has_text="Pause").click()
+    assert "paused" in page.locator(f"tr[data-watch='{entry.id}'] .watch-state").inner_text()
+    shot(page, "watchlists")
+    page.locator(f"tr[data-watch='{entry.id}'] button", has_text="Resume").click()
+    assert "active" in page.locator(f"tr[data-watch='{entry.id}'] .watch-state").inner_text()
+    page.locator(f"tr[data-watch='{entry.id}'] button", has_text="Delete").click()
+    page.wait_for_load_state()
+    assert "Nothing watched yet" in page.inner_text("#watchlists")
+    assert env.db.watches("ivan") == [] and watch.problems == []

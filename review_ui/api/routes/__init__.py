@@ -3,9 +3,20 @@
 
 from fastapi import APIRouter
 
-from review_ui.api.routes import alerts, campaigns, cases, docs, models, pivots, records, sources
+from review_ui.api.routes import (
+    alerts,
+    campaigns,
+    cases,
+    docs,
+    models,
+    pivots,
+    records,
+    sources,
+    watchlists,
+)
 from review_ui.deps import API_PREFIX
 
 router = APIRouter(prefix=API_PREFIX)
-for module in (records, pivots, campaigns, cases, alerts, sources, models, docs):
+for module in (records, pivots, campaigns, cases, alerts, sources, models, watchlists,
+               docs):
     router.include_router(module.router)
