@@ -10,13 +10,12 @@ change against fp32 on the development split (model alone, argmax labels).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.machine import announce
+from benchmarks.machine import announce, write_figures
 from classifiers.data.recipe import development_items
 from classifiers.labelled import read_labelled
 from classifiers.transformer.onnx_scorer import OnnxClassifier
@@ -129,8 +128,7 @@ def main() -> None:
     print(f"int8 speed-up vs torch fp32: {figures['speedup_int8_vs_torch_fp32']}x")
     print(f"dev macro F1 fp32 {figures['f1_fp32']}, int8 {figures['f1_int8']}, "
           f"delta {figures['f1_delta_int8']:+.4f}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

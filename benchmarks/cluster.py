@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import random
 import resource
 import statistics
@@ -33,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from benchmarks.machine import announce
+from benchmarks.machine import announce, write_figures
 from classifiers.campaigns import (
     CampaignIndex,
     campaigns_by_stored_id,
@@ -160,9 +159,7 @@ def main() -> None:
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")
     figures["machine"] = machine
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

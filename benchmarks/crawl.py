@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.machine import announce
+from benchmarks.machine import announce, write_figures
 from benchmarks.sample_site import SOURCE_NAME, board_source, serve_generated_board
 from crawlers.run import crawl
 from crawlers.settings import UNSCORED
@@ -138,9 +138,7 @@ def main() -> None:
     print(f"{'do-nothing':<12} {figures['pages_do_nothing']:>6} {speed['do_nothing']:>9.1f}")
     print(f"ratio lurewatch/do-nothing: {figures['ratio_lurewatch_to_do_nothing']:.2f}")
     figures["machine"] = machine
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

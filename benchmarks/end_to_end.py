@@ -22,7 +22,6 @@ The stages run one after the other on the same records, so each one's rate is it
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +33,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from benchmarks.crawl import SCORERS, lurewatch_settings
-from benchmarks.machine import announce
+from benchmarks.machine import announce, write_figures
 from benchmarks.sample_site import SOURCE_NAME, board_source, serve_generated_board
 from classifiers.campaigns import CampaignIndex
 from classifiers.cluster import CLUSTER_INDEX_FILE, NearDuplicateIndex
@@ -146,9 +145,7 @@ def main() -> None:
         figures = run(args.ads, args.scorer, Path(work), progress)
     print_table(figures, console)
     figures["machine"] = machine
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.machine import announce
+from benchmarks.machine import announce, write_figures
 from index.engine import EngineStore, to_document
 from index.engine.clients import OpenSearchStore
 from index.engine.mapping import index_settings, mappings
@@ -180,9 +180,7 @@ def main() -> None:
     table.add_row("all queries, p50 / p95 ms",
                   f"{figures['query_ms']['p50']:.1f} / {figures['query_ms']['p95']:.1f}")
     console.print(table)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.machine import announce
+from benchmarks.machine import announce, write_figures
 from classifiers.langid import LANGUAGES, identify
 
 TEST_SET = Path(__file__).resolve().parent.parent / "classifiers" / "data" / "langid_test.jsonl"
@@ -150,8 +150,7 @@ def main() -> None:
     report = run(args.data)
     report["machine"] = machine
     print_report(report)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_figures(args.json, report)
 
 
 if __name__ == "__main__":

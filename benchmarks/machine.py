@@ -8,6 +8,7 @@ cannot be compared.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from pathlib import Path
@@ -66,3 +67,11 @@ def announce() -> dict[str, Any]:
 
 if __name__ == "__main__":
     announce()
+
+
+def write_figures(path: Path | None, figures: dict[str, Any]) -> None:
+    """Write a benchmark's figures as JSON to ``path`` (its ``--json``), if one was given."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

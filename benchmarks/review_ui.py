@@ -14,7 +14,6 @@ figures.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from benchmarks.machine import announce
+from benchmarks.machine import announce, write_figures
 from index import open_store
 from index.base import Store
 from index.sqlite import SQLiteStore
@@ -168,12 +167,9 @@ def main() -> int:
     for row in results:
         print(f"{row['page']:<32} {row['first_ms']:>9} {row['requests']:>4} {row['p50_ms']:>9} "
               f"{row['p95_ms']:>9} {row['max_ms']:>9}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"store": kind, "records": records,
-                                         "store_build_s": round(build_s, 1),
-                                         "pages": results, "machine": machine},
-                                        indent=2, ensure_ascii=False))
+    write_figures(args.json, {"store": kind, "records": records,
+                              "store_build_s": round(build_s, 1), "pages": results,
+                              "machine": machine})
     store.close()
     return 0
 

@@ -21,7 +21,7 @@ import pstats
 import time
 from pathlib import Path
 
-from benchmarks.machine import announce
+from benchmarks.machine import announce, write_figures
 
 # (stage, file under the repository, function): what each stage of scoring calls.
 STAGES = (
@@ -94,12 +94,10 @@ def main() -> None:
     for stage, spent in seconds.items():
         print(f"{stage:<42} {spent:>8.2f} {spent / wall:>8.0%} "
               f"{1000 * spent / max(done, 1):>8.1f}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({
+    write_figures(args.json, {
             "scorer": version, "ads": done, "wall_seconds": round(wall, 2),
             "stage_seconds": {stage: round(spent, 3) for stage, spent in seconds.items()},
-            "machine": machine}, indent=2) + "\n", encoding="utf-8")
+            "machine": machine})
 
 
 if __name__ == "__main__":
