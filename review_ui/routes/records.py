@@ -26,6 +26,7 @@ MAX_NOTE = 4000
 @router.get("/{record_id}")
 def focus(request: Request, user: Reader, ad: RecordDep, store: StoreDep,
           db: AppDB) -> Response:
+    db.audit(user.username, "record_viewed", ad.id)  # who read which ad: read auditing
     segments, legend = evidence_segments(ad)
     claims = db.live_claims()
     return render(

@@ -16,6 +16,7 @@ from review_ui.templating import render
 
 router = APIRouter(prefix="/search")
 PAGE_SIZE = 25
+MAX_AUDITED_QUERY = 2000  # characters of the query string kept in its audit entry
 
 
 @router.get("")
@@ -25,6 +26,8 @@ def search(request: Request, user: Reader, store: StoreDep, db: AppDB,
     parsed = Parsed()
     wanted = SearchRequest.from_params(params, parsed, PAGE_SIZE)
     result = run_search(store, cache, wanted)
+    db.audit(user.username, "search", str(params)[:MAX_AUDITED_QUERY],
+             f"{result.total} results")
     highlights = {
         hit.record.id: {field: [fragment_segments(f) for f in fragments]
                         for field, fragments in hit.highlights.items()}

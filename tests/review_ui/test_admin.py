@@ -98,3 +98,17 @@ def test_alerts_page_lists_the_monitors_alerts_escaped(env: Env) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt; score 0.97 in MY" in page.text
     assert "webhook: pending" in page.text
     assert env.client().get("/alerts").status_code in (302, 303)
+
+
+def test_reads_are_audit_events_an_admin_can_list(env: Env) -> None:
+    record = records()[0]
+    ivan = env.client("ivan")
+    assert ivan.get(f"/records/{record.id}").status_code == 200
+    assert ivan.get("/search?q=gaji&label=deceptive_recruitment").status_code == 200
+    assert ivan.get("/pivot?kind=phone&value=%2B60123456789").status_code == 200
+    read = {(e.action, e.target) for e in env.db.audit_entries(limit=50) if e.actor == "ivan"}
+    assert ("record_viewed", record.id) in read
+    assert ("search", "q=gaji&label=deceptive_recruitment") in read
+    assert ("pivot", "phone +60123456789") in read
+    page = env.client("root").get("/admin/audit?action=record_viewed")
+    assert page.status_code == 200 and record.id in page.text
