@@ -129,8 +129,21 @@ CREATE TABLE watchlists (
 );
 CREATE INDEX watchlists_owner ON watchlists(owner);
 """
+# Pseudonyms of a case's contacts for redacted exports (appdb/pseudonyms.py).
+CASE_PSEUDONYMS = """
+CREATE TABLE case_pseudonyms (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    pseudonym TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (case_id, kind, value),
+    UNIQUE (case_id, kind, number)
+);
+"""
 MIGRATIONS = (SCHEMA, LOGIN_ATTEMPT_IDS, API_TOKENS, PASSWORD_RESETS, AUDIT_REPEATS,
-              WATCHLISTS)
+              WATCHLISTS, CASE_PSEUDONYMS)
 
 
 def when(epoch: float) -> datetime:

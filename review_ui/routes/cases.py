@@ -1,20 +1,26 @@
 """Cases: records an investigator collects for referral, exported as CSV, JSON or a
-printable report. Every export is written to the audit log."""
+printable report, each also redacted (``?redact=1``: contacts and names of people as
+pseudonyms of the case, for a partner agency). Every export, and every look at which
+pseudonym stands for what, is written to the audit log."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from index.base import Store
+from review_ui.appdb import ReviewDB
+from review_ui.appdb.cases import Case
 from review_ui.deps import AppDB, CaseDep, Investigator, StoreDep
 from review_ui.errors import Refused
-from review_ui.services import exports
+from review_ui.services import exports, redaction
 from review_ui.templating import render
 
 router = APIRouter(prefix="/cases")
+Redact = Annotated[bool, Query(description="pseudonymise contacts and names of people")]
 
 
 @router.get("")
@@ -53,7 +59,18 @@ def create_case(user: Investigator, store: StoreDep, db: AppDB,
 def case_view(request: Request, user: Investigator, case: CaseDep, store: StoreDep,
               db: AppDB) -> Response:
     return render(request, "case.html", page_title=case.name, case=case,
-                  items=exports.case_records(store, db, case.id))
+                  items=exports.case_records(store, db, case.id), pseudonyms=None)
+
+
+@router.get("/{case_id}/pseudonyms")
+def case_pseudonyms(request: Request, user: Investigator, case: CaseDep, store: StoreDep,
+                    db: AppDB) -> Response:
+    """The case page with which pseudonym of its redacted exports stands for what."""
+    pseudonyms = db.case_pseudonyms(case.id)
+    db.audit(user.username, "pseudonyms_viewed", f"case {case.id}",
+             f"{len(pseudonyms)} pseudonyms")
+    return render(request, "case.html", page_title=case.name, case=case,
+                  items=exports.case_records(store, db, case.id), pseudonyms=pseudonyms)
 
 
 @router.post("/{case_id}/records")
@@ -65,29 +82,42 @@ def add_records(user: Investigator, case: CaseDep, store: StoreDep, db: AppDB,
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
 
 
-@router.get("/{case_id}/export.csv")
-def export_csv(user: Investigator, case: CaseDep, store: StoreDep, db: AppDB) -> Response:
+def export_items(username: str, case: Case, store: Store, db: ReviewDB, form: str,
+                 redact: bool) -> list[exports.CaseRecord]:
+    """The case's records for one export, pseudonymised when ``redact``, the export
+    audited."""
     items = exports.case_records(store, db, case.id)
-    db.audit(user.username, "export", f"case {case.id}", f"csv, {len(items)} records")
+    if redact:
+        items = redaction.redact_case(items, partial(db.assign_pseudonyms, case.id))
+    db.audit(username, "export", f"case {case.id}",
+             f"{form}, {len(items)} records" + (", redacted" if redact else ""))
+    return items
+
+
+def attachment(case: Case, redact: bool, extension: str) -> dict[str, str]:
+    name = f"lurewatch-case-{case.id}{'-redacted' if redact else ''}.{extension}"
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get("/{case_id}/export.csv")
+def export_csv(user: Investigator, case: CaseDep, store: StoreDep, db: AppDB,
+               redact: Redact = False) -> Response:
+    items = export_items(user.username, case, store, db, "csv", redact)
     return Response(exports.case_csv(items), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="lurewatch-case-{case.id}.csv"'})
+                    headers=attachment(case, redact, "csv"))
 
 
 @router.get("/{case_id}/export.json")
-def export_json(user: Investigator, case: CaseDep, store: StoreDep, db: AppDB) -> Response:
-    items = exports.case_records(store, db, case.id)
-    db.audit(user.username, "export", f"case {case.id}", f"json, {len(items)} records")
+def export_json(user: Investigator, case: CaseDep, store: StoreDep, db: AppDB,
+                redact: Redact = False) -> Response:
+    items = export_items(user.username, case, store, db, "json", redact)
     return Response(exports.case_json(case.name, case.id, items),
-                    media_type="application/json",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="lurewatch-case-{case.id}.json"'})
+                    media_type="application/json", headers=attachment(case, redact, "json"))
 
 
 @router.get("/{case_id}/report")
 def report(request: Request, user: Investigator, case: CaseDep, store: StoreDep,
-           db: AppDB) -> Response:
-    items = exports.case_records(store, db, case.id)
-    db.audit(user.username, "export", f"case {case.id}", f"report, {len(items)} records")
+           db: AppDB, redact: Redact = False) -> Response:
+    items = export_items(user.username, case, store, db, "report", redact)
     return render(request, "case_report.html", page_title=f"Case report: {case.name}",
-                  case=case, items=items)
+                  case=case, items=items, redacted=redact)

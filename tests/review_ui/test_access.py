@@ -60,6 +60,7 @@ ROLE_MATRIX: dict[tuple[str, str], Permission] = {
     ("GET", "/cases/{case_id}/export.csv"): Permission.investigate,
     ("GET", "/cases/{case_id}/export.json"): Permission.investigate,
     ("GET", "/cases/{case_id}/report"): Permission.investigate,
+    ("GET", "/cases/{case_id}/pseudonyms"): Permission.investigate,
     ("GET", "/maintain/agreement"): Permission.maintain,
     ("GET", "/maintain/disagreements"): Permission.maintain,
     ("GET", "/maintain/uncertain"): Permission.maintain,

@@ -270,6 +270,26 @@ def test_case_export(live: tuple[Env, str], session, tmp_path: Path) -> None:  #
     assert watch.problems == []
 
 
+def test_redacted_case_export(live: tuple[Env, str], session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env, _ = live
+    case_id = env.db.add_case("Referral to partner", "ivan", [MALAY.id, MALAY_COPY.id])
+    page, watch = session("ivan")
+    page.goto(f"/cases/{case_id}")
+    with page.expect_download() as download:
+        page.click("#export-redacted-csv")
+    saved = tmp_path / "redacted.csv"
+    download.value.save_as(saved)
+    body = saved.read_text(encoding="utf-8")
+    assert SHARED_PHONE not in body and "redacted" in download.value.suggested_filename
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [r["phones"] for r in rows] == ["[phone-1]", "[phone-1]"]
+    page.click("#show-pseudonyms")
+    page.wait_for_url("**/pseudonyms*")
+    assert SHARED_PHONE in page.inner_text("#pseudonyms")
+    shot(page, "case-pseudonyms")
+    assert watch.problems == []
+
+
 def test_hostile_record_runs_nothing_anywhere(live: tuple[Env, str], session) -> None:  # type: ignore[no-untyped-def]
     env, _ = live
     case_id = env.db.add_case("hostile", "root")
