@@ -10,12 +10,13 @@ mkdir -p "$LUREWATCH_CACHE"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "system packages (Debian): chromium, chromium-driver, redis-server, maven, Noto fonts"
+step "system packages (Debian): chromium, chromium-driver, redis-server, maven, unzip, Noto fonts"
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v mvn >/dev/null || missing+=(maven)
+command -v unzip >/dev/null || missing+=(unzip)  # the Elasticsearch test node's zip
 # Thai, Burmese, Khmer and Chinese glyphs for the browser tests' screenshots.
 for font in fonts-noto-core fonts-noto-cjk; do
   dpkg -s "$font" >/dev/null 2>&1 || missing+=("$font")
