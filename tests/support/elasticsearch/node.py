@@ -18,13 +18,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import httpx
-
-from tests.support.opensearch.node import NodeError, _free_ports
+from tests.support.engine_node import NodeError, free_ports, wait_until_yellow
 
 HERE = Path(__file__).resolve().parent
 START_TIMEOUT_S = 180
@@ -70,7 +67,7 @@ class ElasticsearchNode:
         self.heap = heap
         # Not under pytest's tmp_path: that folder is private to root, and the node may not be.
         self.base = Path(tempfile.mkdtemp(prefix="lurewatch-es-"))
-        self.http_port, self.transport_port = _free_ports(2)
+        self.http_port, self.transport_port = free_ports(2)
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.base / "launcher.log"
         self._as_nobody = os.geteuid() == 0
@@ -143,20 +140,7 @@ class ElasticsearchNode:
     def wait(self, timeout_s: float = START_TIMEOUT_S) -> None:
         """Block until the node answers and its cluster is at least yellow; fail with the
         log's tail if it dies."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise NodeError(f"the node exited while starting:\n{self.log_tail()}")
-            try:
-                health = httpx.get(f"{self.url}/_cluster/health",
-                                   params={"wait_for_status": "yellow", "timeout": "2s"},
-                                   timeout=5)
-                if health.status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise NodeError(f"the node did not answer within {timeout_s:.0f}s:\n{self.log_tail()}")
+        wait_until_yellow(self, timeout_s)
 
     def start(self) -> None:
         self.launch()

@@ -11,27 +11,21 @@ Used by the test fixtures, the benchmark, and by hand::
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import httpx
+from tests.support.engine_node import NodeError, free_ports, wait_until_yellow
 
 HERE = Path(__file__).resolve().parent
 MAIN_CLASS = "org.codelibs.opensearch.runner.OpenSearchRunner"
 # The runner picks HTTP ports from baseHttpPort+1 up to its fixed maximum 9299.
 HTTP_PORTS = range(9201, 9300)
 START_TIMEOUT_S = 180
-
-
-class NodeError(RuntimeError):
-    """The test node could not be started or did not answer."""
+ANNOUNCED_PORT = re.compile(rb"HTTP Port:\s+(\d+)")
 
 
 def runner_version() -> str:
@@ -52,30 +46,6 @@ def jars_present() -> bool:
     return (jar_dir().parent / "complete").is_file()
 
 
-def _free_ports(count: int, candidates: range | None = None) -> list[int]:
-    """``count`` distinct loopback ports nobody listens on (from ``candidates``, else any).
-    The probes stay bound until all are chosen, so the ports differ."""
-    probes: list[socket.socket] = []
-    # Random order: several test sessions share this machine, and a node that stops and
-    # restarts must not find its port taken by another session's node meanwhile.
-    ports = random.sample(candidates, len(candidates)) if candidates else [0] * count
-    try:
-        for port in ports:
-            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                probe.close()
-                continue
-            probes.append(probe)
-            if len(probes) == count:
-                return [int(p.getsockname()[1]) for p in probes]
-    finally:
-        for probe in probes:
-            probe.close()
-    raise NodeError(f"fewer than {count} free loopback ports in {candidates}")
-
-
 class RunnerNode:
     """One OpenSearch node process. ``start``/``stop`` may be repeated: the data folder
     stays, so a restarted node recovers its indices (the fault test relies on it)."""
@@ -88,7 +58,7 @@ class RunnerNode:
         self.base = base
         self.cluster_name = cluster_name
         self.heap = heap
-        self.transport_port = transport_port or _free_ports(1)[0]
+        self.transport_port = transport_port or free_ports(1)[0]
         self.seed_ports = seed_ports
         self.http_port = http_port
         self.process: subprocess.Popen[bytes] | None = None
@@ -130,7 +100,7 @@ class RunnerNode:
             raise NodeError("no java on PATH (set LUREWATCH_JAVA)")
         conf = self._write_config()
         # Keep the port across restarts so clients reconnect to the same URL.
-        port = self.http_port or _free_ports(1, HTTP_PORTS)[0]
+        port = self.http_port or free_ports(1, HTTP_PORTS)[0]
         command = [
             java, f"-Xms{min(self.heap, '512m', key=_megabytes)}", f"-Xmx{self.heap}",
             "-XX:+UseSerialGC", "-Djava.awt.headless=true",
@@ -148,25 +118,12 @@ class RunnerNode:
     def wait(self, timeout_s: float = START_TIMEOUT_S) -> None:
         """Block until the node answers and its cluster is at least yellow; fail with the
         log's tail if the JVM dies."""
-        deadline = time.monotonic() + timeout_s
-        announced = re.compile(rb"HTTP Port:\s+(\d+)")
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise NodeError(f"the node exited while starting:\n{self.log_tail()}")
-            ports = announced.findall(self.log_path.read_bytes())
-            if ports and int(ports[-1]) != self.http_port:
-                self.http_port = int(ports[-1])  # the runner skipped a port taken meanwhile
-            try:
-                # Answering, and a cluster manager elected with its shards allocated.
-                health = httpx.get(f"{self.url}/_cluster/health",
-                                   params={"wait_for_status": "yellow", "timeout": "2s"},
-                                   timeout=5)
-                if health.status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise NodeError(f"the node did not answer within {timeout_s:.0f}s:\n{self.log_tail()}")
+        wait_until_yellow(self, timeout_s, before_each_poll=self._follow_announced_port)
+
+    def _follow_announced_port(self) -> None:
+        ports = ANNOUNCED_PORT.findall(self.log_path.read_bytes())
+        if ports and int(ports[-1]) != self.http_port:
+            self.http_port = int(ports[-1])  # the runner skipped a port taken meanwhile
 
     def start(self) -> None:
         self.launch()
@@ -198,8 +155,8 @@ def _megabytes(size: str) -> int:
 def start_cluster(base: Path, nodes: int, *, cluster_name: str,
                   heap: str = "512m") -> list[RunnerNode]:
     """``nodes`` JVMs forming one cluster; each can be stopped on its own."""
-    ports = _free_ports(nodes)
-    http_ports = _free_ports(nodes, HTTP_PORTS)
+    ports = free_ports(nodes)
+    http_ports = free_ports(nodes, HTTP_PORTS)
     members = [RunnerNode(base / f"member-{n}", cluster_name=cluster_name, heap=heap,
                           transport_port=port, seed_ports=ports, http_port=http)
                for n, (port, http) in enumerate(zip(ports, http_ports, strict=True), start=1)]
