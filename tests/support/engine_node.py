@@ -3,11 +3,14 @@ waiting for a node's cluster to be ready."""
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import httpx
@@ -15,6 +18,22 @@ import httpx
 
 class NodeError(RuntimeError):
     """The test node could not be started or did not answer."""
+
+
+POM_NAMESPACE = "{http://maven.apache.org/POM/4.0.0}"
+
+
+def pom_property(pom: Path, name: str) -> str:
+    """A ``<properties>`` value of ``pom`` (the pins the set-up fetched)."""
+    found = ET.parse(pom).getroot().find(f"{POM_NAMESPACE}properties/{POM_NAMESPACE}{name}")
+    if found is None or not found.text:
+        raise NodeError(f"{pom} names no {name}")
+    return found.text.strip()
+
+
+def cache_dir() -> Path:
+    """Where the set-up caches what it fetched (``$LUREWATCH_CACHE``)."""
+    return Path(os.environ.get("LUREWATCH_CACHE", Path.home() / ".cache" / "lurewatch"))
 
 
 class NodeProcess(Protocol):

@@ -18,10 +18,15 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.support.engine_node import NodeError, free_ports, wait_until_yellow
+from tests.support.engine_node import (
+    NodeError,
+    cache_dir,
+    free_ports,
+    pom_property,
+    wait_until_yellow,
+)
 
 HERE = Path(__file__).resolve().parent
 START_TIMEOUT_S = 180
@@ -29,17 +34,11 @@ NOBODY = 65534  # the unprivileged user the node runs as when the tests run as r
 
 
 def version() -> str:
-    pom = ET.parse(HERE / "pom.xml").getroot()
-    found = pom.find("{http://maven.apache.org/POM/4.0.0}properties/"
-                     "{http://maven.apache.org/POM/4.0.0}elasticsearch.version")
-    if found is None or not found.text:
-        raise NodeError(f"{HERE / 'pom.xml'} names no elasticsearch.version")
-    return found.text.strip()
+    return pom_property(HERE / "pom.xml", "elasticsearch.version")
 
 
 def install_dir() -> Path:
-    cache = Path(os.environ.get("LUREWATCH_CACHE", Path.home() / ".cache" / "lurewatch"))
-    return cache / f"elasticsearch-{version()}"
+    return cache_dir() / f"elasticsearch-{version()}"
 
 
 def install_present() -> bool:

@@ -15,10 +15,15 @@ import re
 import shutil
 import signal
 import subprocess
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.support.engine_node import NodeError, free_ports, wait_until_yellow
+from tests.support.engine_node import (
+    NodeError,
+    cache_dir,
+    free_ports,
+    pom_property,
+    wait_until_yellow,
+)
 
 HERE = Path(__file__).resolve().parent
 MAIN_CLASS = "org.codelibs.opensearch.runner.OpenSearchRunner"
@@ -29,17 +34,11 @@ ANNOUNCED_PORT = re.compile(rb"HTTP Port:\s+(\d+)")
 
 
 def runner_version() -> str:
-    pom = ET.parse(HERE / "pom.xml").getroot()
-    found = pom.find("{http://maven.apache.org/POM/4.0.0}properties/"
-                     "{http://maven.apache.org/POM/4.0.0}opensearch.runner.version")
-    if found is None or not found.text:
-        raise NodeError(f"{HERE / 'pom.xml'} names no opensearch.runner.version")
-    return found.text.strip()
+    return pom_property(HERE / "pom.xml", "opensearch.runner.version")
 
 
 def jar_dir() -> Path:
-    cache = Path(os.environ.get("LUREWATCH_CACHE", Path.home() / ".cache" / "lurewatch"))
-    return cache / f"opensearch-{runner_version()}" / "lib"
+    return cache_dir() / f"opensearch-{runner_version()}" / "lib"
 
 
 def jars_present() -> bool:
