@@ -91,6 +91,8 @@ class Monitor:
         if moved:
             log.info("copied %d crawl runs from %s into the store", moved, self.state.path)
         abandoned = self.store.mark_abandoned_runs(name)
+        # Once: what holds the records does not change while the monitor runs.
+        metrics.STORE.info({"store": self.store.describe()})
         if abandoned:
             log.warning("%d crawl(s) of an earlier monitor never finished; marked interrupted",
                         abandoned)
@@ -204,7 +206,6 @@ class Monitor:
             log.exception("alert check failed")
 
     def _refresh_gauges(self) -> None:
-        metrics.STORE.info({"store": self.store.describe()})
         labels = self.store.search(SearchQuery(size=0, facets=("label",))).facets.get("label", {})
         for label, count in labels.items():
             metrics.RECORDS_BY_LABEL.labels(label=label).set(count)
