@@ -14,13 +14,13 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from crawlers.sample_sites.server import board_content, jsonld_scripts
+from crawlers.sample_sites.serving import serving
 from lurewatch.config import Source
 
 LISTING_SIZE = 20
@@ -108,14 +108,8 @@ def serve_generated_board(count: int) -> Iterator[str]:
     server = _Server(("127.0.0.1", 0), _Handler)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     server.pages = render_board(base, count)
-    thread = threading.Thread(target=server.serve_forever, name="generated-board", daemon=True)
-    thread.start()
-    try:
+    with serving(server, "generated-board"):
         yield base
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def board_source(base: str, count: int) -> Source:

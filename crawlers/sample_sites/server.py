@@ -39,6 +39,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import jinja2
 import yaml
 
+from crawlers.sample_sites.serving import serving
+
 HERE = Path(__file__).resolve().parent
 Layout = Literal["normal", "changed"]
 BOARD_PAGE_SIZE = 8
@@ -589,12 +591,6 @@ def serve_sample_sites(port: int = 0, layout: Layout = "normal") -> Iterator[Sam
     site = SampleSites(f"http://127.0.0.1:{server.server_address[1]}")
     site.set_layout(layout)
     server.site = site
-    thread = threading.Thread(target=server.serve_forever, name="sample-sites", daemon=True)
-    thread.start()
-    try:
+    with serving(server, "sample-sites"):
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
